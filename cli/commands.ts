@@ -1,0 +1,13 @@
+import type { Command } from "commander";
+import { registerMigrate } from "./migrate.js";
+import { registerOperator } from "./operator.js";
+import { registerEvaluate } from "./evaluate.js";
+import { registerImport } from "./import.js";
+
+/** Every sub-command registers itself here (one line each). */
+export function registerCommands(program: Command): void {
+  registerOperator(program);
+  registerMigrate(program);
+  registerEvaluate(program);
+  registerImport(program);
+}

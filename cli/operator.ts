@@ -1,0 +1,41 @@
+import { Command, Option } from "commander";
+import { loadOperatorConfig } from "../operator/config.js";
+import { startOperator } from "../operator/main.js";
+
+export function registerOperator(program: Command): void {
+  program
+    .command("operator")
+    .description("Run the FixOps operator (controllers on the leader, health and metrics on every replica)")
+    .option("--kubeconfig <path>", "kubeconfig to use (default: in-cluster or $KUBECONFIG)")
+    .option("--namespace <ns>", "namespace the operator runs in (Lease); env FIXOPS_NAMESPACE")
+    .option("--watch-namespace <ns>", "only watch this namespace; env FIXOPS_WATCH_NAMESPACE")
+    .option("--database-url <url>", "PostgreSQL URL; env DATABASE_URL")
+    .option("--identity <id>", "leader-election identity; env POD_NAME/HOSTNAME")
+    .option("--health-port <port>", "port for /healthz, /readyz, /metrics; env FIXOPS_HEALTH_PORT")
+    .option("--health-addr <addr>", "address for the health server; env FIXOPS_HEALTH_ADDR")
+    .option("--lease-duration-seconds <n>", "leader lease duration")
+    .option("--renew-deadline-seconds <n>", "leader renew deadline")
+    .option("--retry-period-seconds <n>", "leader election retry period")
+    .option("--workers <n>", "reconcile workers per controller")
+    .option("--no-migrate", "do not apply database migrations at start-up")
+    .addOption(new Option("--log-level <level>", "log level").choices(["trace", "debug", "info", "warn", "error", "fatal"]))
+    .action(async (opts: Record<string, unknown>) => {
+      const { migrate, ...rest } = opts;
+      const config = loadOperatorConfig({ ...rest, migrateOnStart: migrate === false ? false : undefined }, process.env);
+      const op = await startOperator(config);
+      let signals = 0;
+      const onSignal = (sig: NodeJS.Signals) => {
+        if (++signals > 1) process.exit(1);
+        process.stderr.write(`received ${sig}, shutting down\n`);
+        op.stop().then(
+          () => process.exit(0),
+          (err: unknown) => {
+            process.stderr.write(`shutdown failed: ${String(err)}\n`);
+            process.exit(1);
+          },
+        );
+      };
+      process.on("SIGTERM", onSignal);
+      process.on("SIGINT", onSignal);
+    });
+}

@@ -1,0 +1,55 @@
+// Operator configuration: read once, from flags and environment, into one typed object.
+import { z } from "zod";
+
+export const OperatorConfig = z.object({
+  kubeconfig: z.string().optional().describe("Path to a kubeconfig; in-cluster or $KUBECONFIG when absent"),
+  namespace: z.string().min(1).default("fixops-system").describe("Namespace the operator runs in (Lease, Secrets)"),
+  watchNamespace: z.string().optional().describe("Restrict watches to one namespace; all when absent"),
+  databaseUrl: z.string().min(1).describe("PostgreSQL connection string"),
+  databasePoolSize: z.coerce.number().int().min(1).max(100).default(10),
+  migrateOnStart: z.boolean().default(true),
+  identity: z.string().min(1).describe("Leader-election identity (pod name)"),
+  leaseName: z.string().min(1).default("fixops-operator-leader"),
+  leaseDurationSeconds: z.coerce.number().int().min(2).default(15),
+  renewDeadlineSeconds: z.coerce.number().int().min(1).default(10),
+  retryPeriodSeconds: z.coerce.number().int().min(1).default(2),
+  healthAddr: z.string().default("0.0.0.0"),
+  healthPort: z.coerce.number().int().min(0).max(65535).default(8080),
+  workers: z.coerce.number().int().min(1).max(64).default(4),
+  logLevel: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+  fieldManager: z.string().default("fixops-operator"),
+});
+export type OperatorConfig = z.infer<typeof OperatorConfig>;
+
+/** Flag values win over environment variables (FIXOPS_*), which win over defaults. */
+export function loadOperatorConfig(flags: Record<string, unknown>, env: NodeJS.ProcessEnv): OperatorConfig {
+  const fromEnv = {
+    kubeconfig: env.KUBECONFIG,
+    namespace: env.FIXOPS_NAMESPACE ?? env.POD_NAMESPACE,
+    watchNamespace: env.FIXOPS_WATCH_NAMESPACE,
+    databaseUrl: env.DATABASE_URL,
+    databasePoolSize: env.FIXOPS_DATABASE_POOL_SIZE,
+    migrateOnStart: env.FIXOPS_MIGRATE_ON_START === undefined ? undefined : env.FIXOPS_MIGRATE_ON_START !== "false",
+    identity: env.FIXOPS_IDENTITY ?? env.POD_NAME ?? env.HOSTNAME,
+    leaseName: env.FIXOPS_LEASE_NAME,
+    leaseDurationSeconds: env.FIXOPS_LEASE_DURATION_SECONDS,
+    renewDeadlineSeconds: env.FIXOPS_RENEW_DEADLINE_SECONDS,
+    retryPeriodSeconds: env.FIXOPS_RETRY_PERIOD_SECONDS,
+    healthAddr: env.FIXOPS_HEALTH_ADDR,
+    healthPort: env.FIXOPS_HEALTH_PORT,
+    workers: env.FIXOPS_WORKERS,
+    logLevel: env.FIXOPS_LOG_LEVEL,
+  };
+  const merged: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries({ ...fromEnv, ...flags })) if (v !== undefined && v !== "") merged[k] = v;
+  const parsed = OperatorConfig.safeParse(merged);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "(config)"}: ${i.message}`).join("; ");
+    throw new Error(`invalid operator configuration: ${issues}`);
+  }
+  const cfg = parsed.data;
+  if (cfg.renewDeadlineSeconds >= cfg.leaseDurationSeconds) {
+    throw new Error("invalid operator configuration: renewDeadlineSeconds must be less than leaseDurationSeconds");
+  }
+  return cfg;
+}

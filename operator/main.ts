@@ -1,0 +1,140 @@
+// `fixops operator`: the only place that builds real adapters. Informers run on every replica
+// (readiness = caches synced); controllers' workers run only while this replica holds the Lease.
+import type pg from "pg";
+import { systemClock, type Clock } from "./clock.js";
+import type { OperatorConfig } from "./config.js";
+import type { Controller } from "./controller.js";
+import { errorMessage } from "./errors.js";
+import { KubeEventRecorder } from "./events.js";
+import { HealthServer } from "./health.js";
+import { KubeClient } from "./kube/client.js";
+import { Resources, type KubeObject } from "./kube/port.js";
+import { LeaderElector } from "./leader.js";
+import { createLogger, type Logger } from "./logger.js";
+import { OperatorMetrics } from "./metrics.js";
+import { StatusWriter } from "./status.js";
+import { createControllers } from "../controllers/index.js";
+import type { ControllerDeps, Informers } from "../controllers/shared/deps.js";
+import { createPool } from "../store/pool.js";
+import { migrate } from "../store/migrate.js";
+
+export interface RunningOperator {
+  healthPort: number;
+  isLeader(): boolean;
+  controllers: Controller[];
+  informers: Informers;
+  stop(): Promise<void>;
+}
+
+export interface OperatorOverrides {
+  clock?: Clock;
+  log?: Logger;
+}
+
+export async function startOperator(config: OperatorConfig, overrides: OperatorOverrides = {}): Promise<RunningOperator> {
+  const log = overrides.log ?? createLogger(config.logLevel);
+  const clock = overrides.clock ?? systemClock;
+  const metrics = new OperatorMetrics();
+  const pool: pg.Pool = createPool(config.databaseUrl, config.databasePoolSize, log);
+  if (config.migrateOnStart) {
+    const r = await migrate(pool, log);
+    log.info({ applied: r.applied, schemaVersion: r.current }, "database schema is current");
+  }
+  const kube = await KubeClient.create({ kubeconfigPath: config.kubeconfig, fieldManager: config.fieldManager, log });
+  const ns = config.watchNamespace;
+  const informers: Informers = {
+    integrations: kube.informer(Resources.Integration, ns),
+    policyGates: kube.informer(Resources.PolicyGate, ns),
+    scanResults: kube.informer(Resources.ScanResult, ns),
+    remediationTasks: kube.informer(Resources.RemediationTask, ns),
+    riskExceptions: kube.informer(Resources.RiskException, ns),
+  };
+  const allInformers = Object.values(informers) as { hasSynced(): boolean; synced: Promise<void> }[];
+  const deps: ControllerDeps = {
+    kube,
+    informers,
+    status: new StatusWriter(kube, metrics),
+    recorder: new KubeEventRecorder(kube, clock, log),
+    clock,
+    log,
+    metrics,
+    pool,
+  };
+  const controllers = createControllers(deps, config.workers);
+
+  const health = new HealthServer(
+    metrics.registry,
+    [
+      { name: "informers-synced", check: () => allInformers.every((i) => i.hasSynced()) },
+      {
+        name: "database",
+        check: async () => {
+          await pool.query("SELECT 1");
+          return true;
+        },
+      },
+    ],
+    [{ name: "process", check: () => true }],
+  );
+  const healthPort = await health.listen(config.healthPort, config.healthAddr);
+
+  const elector = new LeaderElector(
+    kube,
+    clock,
+    log,
+    {
+      namespace: config.namespace,
+      name: config.leaseName,
+      identity: config.identity,
+      leaseDurationMs: config.leaseDurationSeconds * 1000,
+      renewDeadlineMs: config.renewDeadlineSeconds * 1000,
+      retryPeriodMs: config.retryPeriodSeconds * 1000,
+    },
+    {
+      onStartedLeading: () => {
+        metrics.isLeader.set(1);
+        // Work only from synced caches: a leader acting on a half-listed cache would miss objects.
+        void Promise.all(allInformers.map((i) => i.synced)).then(() => {
+          if (elector.isLeader()) for (const c of controllers) c.start();
+        });
+      },
+      onStoppedLeading: () => {
+        metrics.isLeader.set(0);
+        for (const c of controllers) void c.stop();
+      },
+      onNewLeader: (id) => log.info({ leader: id }, "observed leader"),
+    },
+  );
+  await ensureNamespaceExists(kube, config.namespace, log);
+  elector.start();
+  log.info({ identity: config.identity, healthPort, namespace: config.namespace }, "operator started");
+
+  let stopping: Promise<void> | undefined;
+  return {
+    healthPort,
+    isLeader: () => elector.isLeader(),
+    controllers,
+    informers,
+    stop: () =>
+      (stopping ??= (async () => {
+        log.info("shutting down");
+        await elector.stop();
+        await Promise.all(controllers.map((c) => c.stop()));
+        for (const c of controllers) c.shutDown();
+        kube.close();
+        await health.close();
+        await pool.end();
+        log.info("stopped");
+      })()),
+  };
+}
+
+async function ensureNamespaceExists(kube: KubeClient, namespace: string, log: Logger): Promise<void> {
+  try {
+    const existing = await kube.get<KubeObject>(Resources.Namespace, undefined, namespace);
+    if (!existing) await kube.create(Resources.Namespace, { metadata: { name: namespace } });
+  } catch (err) {
+    // Without rights to create namespaces the Lease create reports the real problem.
+    log.warn({ namespace, err: errorMessage(err) }, "could not ensure the operator namespace exists");
+  }
+}
