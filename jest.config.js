@@ -10,6 +10,7 @@ const common = {
 };
 
 export default {
+  reporters: ["default", "<rootDir>/test/harness/failure-reporter.js"],
   projects: [
     {
       ...common,

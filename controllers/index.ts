@@ -1,10 +1,11 @@
 // One controller per kind; they never import one another.
 import type { Controller } from "../operator/controller.js";
+import { integrationController } from "./integration/index.js";
 import { policyGateController } from "./policygate/index.js";
 import { remediationTaskController } from "./remediationtask/index.js";
 import { riskExceptionController } from "./riskexception/index.js";
 import type { ControllerDeps } from "./shared/deps.js";
 
 export function createControllers(deps: ControllerDeps, workers: number): Controller[] {
-  return [policyGateController(deps, workers), riskExceptionController(deps, workers), remediationTaskController(deps, workers)];
+  return [integrationController(deps, workers), policyGateController(deps, workers), riskExceptionController(deps, workers), remediationTaskController(deps, workers)];
 }

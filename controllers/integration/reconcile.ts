@@ -1,0 +1,60 @@
+// I/O shell: validate, read the credentials Secret from the Integration's own namespace, and make a
+// real authenticated call to the ALM. Ready reflects what the ALM answered, never an assumption.
+import { parseDurationMs, type IntegrationResource } from "../../api/v1alpha1/index.js";
+import { AuthError, SsrfBlockedError, TerminalError, checkIntegrationUrl, createConnector, type Credentials } from "../../connectors/index.js";
+import { errorMessage } from "../../operator/errors.js";
+import { Resources, type KubeObject } from "../../operator/kube/port.js";
+import type { ControllerDeps } from "../shared/deps.js";
+import { ready } from "../shared/ready.js";
+import type { Plan } from "../shared/reconcile-status.js";
+import { checkSecretKeys, planFromCredentialCheck, validateIntegration, type CredentialOutcome, type IntegrationPlan } from "./decide.js";
+
+type SecretObject = KubeObject & { data?: Record<string, string> };
+
+export function decodeSecret(secret: SecretObject): Credentials {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(secret.data ?? {})) out[k] = Buffer.from(v, "base64").toString("utf8").trim();
+  const { username, password, token, url, secret: s } = out;
+  return { username, password, token, url, secret: s };
+}
+
+export async function checkCredentials(
+  integration: IntegrationResource,
+  credentials: Credentials,
+  log: ControllerDeps["log"],
+): Promise<CredentialOutcome> {
+  const connector = createConnector(integration.spec, credentials, { log });
+  try {
+    const { account } = await connector.checkCredentials();
+    return { kind: "ok", account };
+  } catch (err) {
+    if (err instanceof AuthError || err instanceof SsrfBlockedError || err instanceof TerminalError) return { kind: "rejected", message: errorMessage(err) };
+    return { kind: "unreachable", message: errorMessage(err) };
+  } finally {
+    await connector.close();
+  }
+}
+
+export async function planIntegration(deps: Pick<ControllerDeps, "kube" | "log">, obj: IntegrationResource, now: Date): Promise<IntegrationPlan> {
+  const gen = obj.metadata.generation;
+  const v = validateIntegration(obj, checkIntegrationUrl);
+  if (!v.ok) return { status: {}, conditions: [ready("False", "InvalidSpec", v.message, gen)] };
+  const spec = v.spec;
+  const recheckMs = parseDurationMs(spec.syncInterval);
+  const secretName = spec.credentialsSecretRef!.name;
+  // Only the Integration's own namespace: a tenant can never point at another tenant's Secret.
+  const secret = await deps.kube.get<SecretObject>(Resources.Secret, obj.metadata.namespace, secretName);
+  if (!secret) {
+    return {
+      status: {},
+      conditions: [ready("False", "SecretNotFound", `Secret ${secretName} not found in namespace ${obj.metadata.namespace}`, gen)],
+      requeueAfterMs: Math.min(recheckMs, 30_000),
+    };
+  }
+  const keyProblem = checkSecretKeys(spec.type, new Set(Object.keys(secret.data ?? {})));
+  if (keyProblem) return { status: {}, conditions: [ready("False", "InvalidSecret", `Secret ${secretName}: ${keyProblem}`, gen)], requeueAfterMs: Math.min(recheckMs, 30_000) };
+  const outcome = await checkCredentials({ ...obj, spec }, decodeSecret(secret), deps.log);
+  return planFromCredentialCheck({ ...obj, spec }, outcome, now, recheckMs);
+}
+
+export type { Plan };
