@@ -17,11 +17,16 @@ export function registerOperator(program: Command): void {
     .option("--renew-deadline-seconds <n>", "leader renew deadline")
     .option("--retry-period-seconds <n>", "leader election retry period")
     .option("--workers <n>", "reconcile workers per controller")
+    .option("--webhook", "serve the validating admission webhook on this replica; env FIXOPS_WEBHOOK_ENABLED=true")
+    .option("--webhook-host <addr>", "address for the webhook server; env FIXOPS_WEBHOOK_HOST")
+    .option("--webhook-port <port>", "port for the webhook server (default 9443); env FIXOPS_WEBHOOK_PORT")
+    .option("--webhook-url <url>", "register the webhook by this base https URL (out of cluster); env FIXOPS_WEBHOOK_URL")
+    .option("--webhook-config-name <name>", "name of the ValidatingWebhookConfiguration; env FIXOPS_WEBHOOK_CONFIG_NAME")
     .option("--no-migrate", "do not apply database migrations at start-up")
     .addOption(new Option("--log-level <level>", "log level").choices(["trace", "debug", "info", "warn", "error", "fatal"]))
     .action(async (opts: Record<string, unknown>) => {
-      const { migrate, ...rest } = opts;
-      const config = loadOperatorConfig({ ...rest, migrateOnStart: migrate === false ? false : undefined }, process.env);
+      const { migrate, webhook, ...rest } = opts;
+      const config = loadOperatorConfig({ ...rest, migrateOnStart: migrate === false ? false : undefined, webhookEnabled: webhook === true ? true : undefined }, process.env);
       const op = await startOperator(config);
       let signals = 0;
       const onSignal = (sig: NodeJS.Signals) => {

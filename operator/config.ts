@@ -18,6 +18,19 @@ export const OperatorConfig = z.object({
   workers: z.coerce.number().int().min(1).max(64).default(4),
   logLevel: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
   fieldManager: z.string().default("fixops-operator"),
+  webhookEnabled: z.boolean().default(false).describe("Serve the validating admission webhook on this replica"),
+  webhookHost: z.string().default("0.0.0.0"),
+  webhookPort: z.coerce.number().int().min(0).max(65535).default(9443),
+  webhookUrl: z.string().url().optional().describe("Register the webhook by URL (out of cluster, tests): base https URL without path"),
+  webhookConfigName: z.string().min(1).default("fixops-admission"),
+  webhookCertSecret: z.string().min(1).default("fixops-webhook-tls"),
+  webhookDnsNames: z.string().optional().describe("Comma-separated DNS names for the serving certificate"),
+  webhookIpAddresses: z.string().optional().describe("Comma-separated IP addresses for the serving certificate"),
+  webhookNamespaceLabel: z
+    .string()
+    .regex(/^[^=\s]+=[^=\s]*$/, "must be key=value")
+    .optional()
+    .describe("Only namespaces with this label (key=value) are sent to any of the webhooks (shared test clusters, staged roll-outs)"),
 });
 export type OperatorConfig = z.infer<typeof OperatorConfig>;
 
@@ -39,6 +52,15 @@ export function loadOperatorConfig(flags: Record<string, unknown>, env: NodeJS.P
     healthPort: env.FIXOPS_HEALTH_PORT,
     workers: env.FIXOPS_WORKERS,
     logLevel: env.FIXOPS_LOG_LEVEL,
+    webhookEnabled: env.FIXOPS_WEBHOOK_ENABLED === undefined ? undefined : env.FIXOPS_WEBHOOK_ENABLED === "true",
+    webhookHost: env.FIXOPS_WEBHOOK_HOST,
+    webhookPort: env.FIXOPS_WEBHOOK_PORT,
+    webhookUrl: env.FIXOPS_WEBHOOK_URL,
+    webhookConfigName: env.FIXOPS_WEBHOOK_CONFIG_NAME,
+    webhookCertSecret: env.FIXOPS_WEBHOOK_CERT_SECRET,
+    webhookDnsNames: env.FIXOPS_WEBHOOK_DNS_NAMES,
+    webhookIpAddresses: env.FIXOPS_WEBHOOK_IP_ADDRESSES,
+    webhookNamespaceLabel: env.FIXOPS_WEBHOOK_NAMESPACE_LABEL,
   };
   const merged: Record<string, unknown> = {};
   for (const [k, v] of Object.entries({ ...fromEnv, ...flags })) if (v !== undefined && v !== "") merged[k] = v;

@@ -1,6 +1,7 @@
 // `fixops operator`: the only place that builds real adapters. Informers run on every replica
 // (readiness = caches synced); controllers' workers run only while this replica holds the Lease.
 import type pg from "pg";
+import { startAdmission, type RunningAdmission } from "./admission.js";
 import { systemClock, type Clock } from "./clock.js";
 import type { OperatorConfig } from "./config.js";
 import type { Controller } from "./controller.js";
@@ -23,6 +24,8 @@ export interface RunningOperator {
   isLeader(): boolean;
   controllers: Controller[];
   informers: Informers;
+  /** The admission webhook of this replica; absent unless config.webhookEnabled. */
+  admission?: RunningAdmission;
   stop(): Promise<void>;
 }
 
@@ -62,10 +65,23 @@ export async function startOperator(config: OperatorConfig, overrides: OperatorO
   };
   const controllers = createControllers(deps, config.workers);
 
+  // Admission runs on every replica, from the same informers; no leader needed.
+  let admission: RunningAdmission | undefined;
+  if (config.webhookEnabled) {
+    try {
+      admission = await startAdmission(config, { kube, informers, clock, log, registry: metrics.registry, recorder: deps.recorder });
+    } catch (err) {
+      kube.close();
+      await pool.end();
+      throw err;
+    }
+  }
+
   const health = new HealthServer(
     metrics.registry,
     [
       { name: "informers-synced", check: () => allInformers.every((i) => i.hasSynced()) },
+      ...(admission ? [{ name: "admission-index", check: () => admission.ready() }] : []),
       {
         name: "database",
         check: async () => {
@@ -115,12 +131,14 @@ export async function startOperator(config: OperatorConfig, overrides: OperatorO
     isLeader: () => elector.isLeader(),
     controllers,
     informers,
+    ...(admission ? { admission } : {}),
     stop: () =>
       (stopping ??= (async () => {
         log.info("shutting down");
         await elector.stop();
         await Promise.all(controllers.map((c) => c.stop()));
         for (const c of controllers) c.shutDown();
+        await admission?.stop();
         kube.close();
         await health.close();
         await pool.end();
