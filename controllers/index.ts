@@ -4,8 +4,9 @@ import { integrationController } from "./integration/index.js";
 import { policyGateController } from "./policygate/index.js";
 import { remediationTaskController } from "./remediationtask/index.js";
 import { riskExceptionController } from "./riskexception/index.js";
+import { scanResultController } from "./scanresult/index.js";
 import type { ControllerDeps } from "./shared/deps.js";
 
 export function createControllers(deps: ControllerDeps, workers: number): Controller[] {
-  return [integrationController(deps, workers), policyGateController(deps, workers), riskExceptionController(deps, workers), remediationTaskController(deps, workers)];
+  return [integrationController(deps, workers), policyGateController(deps, workers), riskExceptionController(deps, workers), remediationTaskController(deps, workers), scanResultController(deps, workers)];
 }

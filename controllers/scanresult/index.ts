@@ -1,0 +1,44 @@
+import { Controller } from "../../operator/controller.js";
+import type { Informer, KubeObject } from "../../operator/kube/port.js";
+import type { ControllerDeps } from "../shared/deps.js";
+import { AnalysisCache, reconcileScanResult } from "./reconcile.js";
+
+/**
+ * True when the object is new, deleted, or its spec changed (generation/uid): status-only writes of
+ * gates and exceptions do not change any decision, so they do not re-run every ScanResult. (An
+ * exception's expiry is met by the ScanResult's own requeue at decision.nextChangeAt.)
+ */
+export function specChangeFilter<T extends KubeObject>(informer: Informer<T>): (obj: KubeObject) => boolean {
+  const seen = new Map<string, string>();
+  return (obj) => {
+    const key = `${obj.metadata.namespace}/${obj.metadata.name}`;
+    // The informer updates its cache before calling handlers: absent means deleted.
+    if (!informer.get(obj.metadata.namespace, obj.metadata.name)) {
+      seen.delete(key);
+      return true;
+    }
+    const version = `${obj.metadata.uid ?? ""}#${obj.metadata.generation ?? ""}`;
+    if (seen.get(key) === version) return false;
+    seen.set(key, version);
+    return true;
+  };
+}
+
+export function scanResultController(deps: ControllerDeps, workers: number): Controller {
+  const { informers } = deps;
+  const cache = new AnalysisCache(256);
+  const allInNamespace = (changed: (obj: KubeObject) => boolean) => (obj: KubeObject): string[] =>
+    changed(obj) ? informers.scanResults.list(obj.metadata.namespace).map((s) => `${s.metadata.namespace}/${s.metadata.name}`) : [];
+  return new Controller({
+    reconciler: { kind: "ScanResult", reconcile: (key) => reconcileScanResult(deps, cache, key) },
+    primary: informers.scanResults,
+    // A decision depends on the PolicyGates and RiskExceptions of the ScanResult's namespace.
+    secondaries: [
+      { informer: informers.policyGates, map: allInNamespace(specChangeFilter(informers.policyGates)) },
+      { informer: informers.riskExceptions, map: allInNamespace(specChangeFilter(informers.riskExceptions)) },
+    ],
+    workers,
+    log: deps.log,
+    metrics: deps.metrics,
+  });
+}
