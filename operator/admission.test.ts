@@ -59,7 +59,7 @@ describe("assessScanResult", () => {
 
   it("explains what cannot be indexed (missing key, two sources)", async () => {
     const { port } = memoryKube();
-    expect(await assessScanResult(port, sr({ configMapKeyRef: { name: "nope", key: "k" } }), now)).toEqual({ error: "ConfigMap shop/nope key k not found" });
+    expect(await assessScanResult(port, sr({ configMapKeyRef: { name: "nope", key: "k" } }), now)).toEqual({ error: "ConfigMap shop/nope not found" });
     expect(await assessScanResult(port, sr({ inline: trivy, secretKeyRef: { name: "x", key: "y" } }), now)).toMatchObject({ error: expect.stringContaining("exactly one") });
   });
 });

@@ -4,6 +4,7 @@
 // failure-policy labels that scope it.
 import type { Registry } from "prom-client";
 import { PolicyGateSpec } from "../api/v1alpha1/index.js";
+import { readClusterReport } from "../controllers/scanresult/report-source.js";
 import { validateScanResult } from "../controllers/scanresult/validate.js";
 import type { Informers } from "../controllers/shared/deps.js";
 import { analyseReports, parseReport, type ArtifactAssessment } from "../engine/index.js";
@@ -39,7 +40,6 @@ export interface RunningAdmission {
 }
 
 type SecretObject = KubeObject & { data?: Record<string, string>; type?: string };
-type ConfigMapObject = KubeObject & { data?: Record<string, string> };
 
 const SECRET_KEYS: Record<keyof CertificateBundle, string> = { tlsCrt: "tls.crt", tlsKey: "tls.key", caCrt: "ca.crt", caKey: "ca.key" };
 
@@ -84,28 +84,11 @@ export async function assessScanResult(kube: KubePort, obj: KubeObject, now: Dat
   const v = validateScanResult(obj.spec);
   if (!v.ok) return { error: v.message };
   const ns = obj.metadata.namespace!;
-  let text: string | undefined;
-  switch (v.source.kind) {
-    case "inline":
-      text = v.source.text;
-      break;
-    case "configMap": {
-      const cm = await kube.get<ConfigMapObject>(Resources.ConfigMap, ns, v.source.name);
-      text = cm?.data?.[v.source.key];
-      if (text === undefined) return { error: `ConfigMap ${ns}/${v.source.name} key ${v.source.key} not found` };
-      break;
-    }
-    case "secret": {
-      const s = await kube.get<SecretObject>(Resources.Secret, ns, v.source.name);
-      const b64 = s?.data?.[v.source.key];
-      if (b64 === undefined) return { error: `Secret ${ns}/${v.source.name} key ${v.source.key} not found` };
-      text = Buffer.from(b64, "base64").toString("utf8");
-      break;
-    }
-    case "stored":
-      // Stored reports live in the database; the request path (and this feeder) never reads it.
-      return { error: "reports stored in the ledger are not indexed for admission yet" };
-  }
+  // Stored reports live in the database; the request path (and this feeder) never reads it.
+  if (v.source.kind === "stored") return { error: "reports stored in the ledger are not indexed for admission yet" };
+  const read = await readClusterReport(kube, ns, v.source);
+  if (!read.ok) return { error: read.message };
+  const text = read.bytes.toString("utf8");
   const spec = v.spec;
   const report = parseReport(text, { ...(spec.format ? { format: spec.format } : {}), artifact: spec.artifact, source: `ScanResult ${ns}/${obj.metadata.name}` });
   const { assessment } = analyseReports([report], {

@@ -10,6 +10,7 @@ import { inTransaction } from "../../store/pool.js";
 import type { ControllerDeps } from "../shared/deps.js";
 import { reconcileWithPlan } from "../shared/reconcile-status.js";
 import { planScanResult, type Analysed, type Failure, type ScanResultPlan } from "./decide.js";
+import { readClusterReport } from "./report-source.js";
 import { validateScanResult, type ReportSource } from "./validate.js";
 
 /** Bounded LRU of analyses by `namespace/name@digest`. */
@@ -39,28 +40,13 @@ type Bytes = { ok: true; bytes: Buffer } | Failure;
 export const digestOf = (b: Uint8Array): string => `sha256:${createHash("sha256").update(b).digest("hex")}`;
 
 async function readReport(deps: Pick<ControllerDeps, "kube" | "pool">, namespace: string, src: ReportSource): Promise<Bytes> {
-  switch (src.kind) {
-    case "inline":
-      return { ok: true, bytes: Buffer.from(src.text, "utf8") };
-    case "configMap": {
-      const cm = await deps.kube.get<KubeObject & { data?: Record<string, string>; binaryData?: Record<string, string> }>(Resources.ConfigMap, namespace, src.name);
-      if (!cm) return { reason: "ReportNotFound", message: `ConfigMap ${namespace}/${src.name} not found` };
-      if (cm.data?.[src.key] !== undefined) return { ok: true, bytes: Buffer.from(cm.data[src.key]!, "utf8") };
-      if (cm.binaryData?.[src.key] !== undefined) return { ok: true, bytes: Buffer.from(cm.binaryData[src.key]!, "base64") };
-      return { reason: "ReportNotFound", message: `ConfigMap ${namespace}/${src.name} has no key ${JSON.stringify(src.key)}` };
-    }
-    case "secret": {
-      const s = await deps.kube.get<KubeObject & { data?: Record<string, string> }>(Resources.Secret, namespace, src.name);
-      if (!s) return { reason: "ReportNotFound", message: `Secret ${namespace}/${src.name} not found` };
-      if (s.data?.[src.key] === undefined) return { reason: "ReportNotFound", message: `Secret ${namespace}/${src.name} has no key ${JSON.stringify(src.key)}` };
-      return { ok: true, bytes: Buffer.from(s.data[src.key]!, "base64") };
-    }
-    case "stored": {
-      const r = await deps.pool.query<{ body_gzip: Buffer }>("SELECT body_gzip FROM reports WHERE namespace = $1 AND digest = $2", [namespace, src.digest]);
-      if (!r.rows[0]) return { reason: "StoredReportUnsupported", message: "stored reports arrive with `fixops push` (not yet available)" };
-      return { ok: true, bytes: gunzipSync(r.rows[0].body_gzip) };
-    }
+  if (src.kind !== "stored") {
+    const r = await readClusterReport(deps.kube, namespace, src);
+    return r.ok ? r : { reason: r.reason, message: r.message };
   }
+  const r = await deps.pool.query<{ body_gzip: Buffer }>("SELECT body_gzip FROM reports WHERE namespace = $1 AND digest = $2", [namespace, src.digest]);
+  if (!r.rows[0]) return { reason: "StoredReportUnsupported", message: "stored reports arrive with `fixops push` (not yet available)" };
+  return { ok: true, bytes: gunzipSync(r.rows[0].body_gzip) };
 }
 
 /** Store the report (content-addressed) and replace the ScanResult's findings, keeping first_seen. */
