@@ -18,6 +18,7 @@ import { PrecomputedVerdictDecider, type AdmissionGate, type PrecomputedAssessme
 import { histogramQuantile } from "../webhooks/server/metrics.js";
 import { createWebhookServer } from "../webhooks/server/server.js";
 import { createCertificateAuthority, issueServingCertificate } from "../webhooks/tls/certificates.js";
+import { seededRandom } from "../test/support/seeded-random.js";
 
 const IMAGES = 10_000;
 const NAMESPACE = "shop";
@@ -35,16 +36,6 @@ const TARGETS = { ratio: 0.7, meanMs100: 8, evalP99Ms: 1 };
 
 // ---- shared by both processes: the indexed images -----------------------------------------------
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface IndexedImage {
   repo: string;
@@ -151,7 +142,7 @@ function deploymentReview(rand: () => number, n: number): Buffer {
 
 function runLoadGenerator(): void {
   const autocannon = createRequire(import.meta.url)("autocannon") as Autocannon;
-  const rand = mulberry32(42);
+  const rand = seededRandom(42);
   const bodies = Array.from({ length: BODIES }, (_, n) => deploymentReview(rand, n));
   process.on("message", (msg: LoadRequest) => {
     autocannon(
@@ -277,7 +268,7 @@ const f2 = (n: number) => n.toFixed(2);
 async function main(): Promise<void> {
   const heap0 = process.memoryUsage().heapUsed;
   const index = new ImageDecisionIndex<PrecomputedAssessment>();
-  const rand = mulberry32(7);
+  const rand = seededRandom(7);
   const t0 = performance.now();
   for (let i = 0; i < IMAGES; i++) {
     const img = indexedImage(i);

@@ -3,6 +3,7 @@
 // implements the endpoints the connectors use, with that ALM's auth, bodies and status codes.
 import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
+import { seededRandom } from "../support/seeded-random.js";
 
 export interface StandInRequest {
   method: string;
@@ -50,17 +51,7 @@ interface Rule {
   match: FaultMatch | undefined;
 }
 
-/** Deterministic PRNG (mulberry32) so random-failure runs are reproducible from a seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom };
 
 export class FaultPlan {
   private rules: Rule[] = [];

@@ -9,21 +9,12 @@ import { admissionReview, podSpec, verdict, workloadObject } from "../admission/
 import type { AdmissionDecider, AdmissionReviewResponse } from "../admission/types.js";
 import { createWebhookServer, type WebhookServer } from "./server.js";
 import { loopbackTls, send, type LoopbackTls } from "./test-client.js";
+import { seededRandom } from "../../test/support/seeded-random.js";
 
 const TOTAL = 3_000;
 const CONCURRENCY = 16;
 const MAX_BODY = 1024 * 1024;
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Json = Record<string, unknown>;
 const valid = (): Json =>
@@ -142,7 +133,7 @@ function oversized(rand: () => number): Case {
 }
 
 function buildCases(seed: number): Case[] {
-  const rand = mulberry32(seed);
+  const rand = seededRandom(seed);
   const gens = generators(rand);
   const cases: Case[] = [];
   for (let i = 0; i < TOTAL; i++) cases.push(i % 100 === 0 ? oversized(rand) : gens[i % gens.length]!());
