@@ -2,7 +2,6 @@
 // same path (parse → correlate → score → assess → evaluateGates) as the ScanResult controller.
 // Exit codes: 0 ALLOW, 2 NEEDS_REVIEW, 3 BLOCK, 1 any error (message on stderr, nothing on stdout).
 import { closeSync, fstatSync, openSync, readFileSync, readSync } from "node:fs";
-import { gunzipSync } from "node:zlib";
 import { Command, Option } from "commander";
 import { parseAllDocuments } from "yaml";
 import type { z } from "zod";
@@ -17,15 +16,17 @@ import {
   checkImageGlob,
   earliestTimestamp,
   evaluateGates,
-  parseEpssCsv,
-  parseKevCatalog,
+  decodeFeed,
   parseReport,
   type Analysis,
   type ByteSource,
   type Decision,
+  type EpssSnapshot,
   type ExceptionInput,
   type FeedSnapshots,
+  type FeedName,
   type GateInput,
+  type KevSnapshot,
   type ParsedReport,
 } from "../engine/index.js";
 
@@ -80,8 +81,8 @@ export function runEvaluate(opts: EvaluateOptions): EvaluateResult {
   const gates = opts.gate.length ? opts.gate.flatMap(loadGates) : [DEFAULT_GATE];
   const exceptions = opts.exception.flatMap(loadExceptions);
   const feeds: FeedSnapshots = {
-    ...(opts.epss ? { epss: loadFeed(opts.epss, "EPSS", (t) => parseEpssCsv(t)) } : {}),
-    ...(opts.kev ? { kev: loadFeed(opts.kev, "KEV", (t) => parseKevCatalog(t)) } : {}),
+    ...(opts.epss ? { epss: loadFeed(opts.epss, "epss") } : {}),
+    ...(opts.kev ? { kev: loadFeed(opts.kev, "kev") } : {}),
   };
   const reports = opts.report.map((file) => loadReport(file, opts.format, opts.image));
   // VEX documents only say what does not apply; without a scanner report there is nothing to decide.
@@ -157,18 +158,10 @@ function loadReport(file: string, format: ReportFormat | undefined, image: strin
   }
 }
 
-function loadFeed<T>(file: string, what: string, parse: (text: string) => T): T {
-  let bytes = readInput(file, `${what} feed`);
-  // FIRST publishes EPSS gzip-compressed; accept it as downloaded.
-  if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
-    try {
-      bytes = gunzipSync(bytes);
-    } catch (err) {
-      throw new Error(`${file}: ${what} feed looks gzip-compressed but cannot be decompressed: ${err instanceof Error ? err.message : String(err)}`);
-    }
-  }
+function loadFeed<F extends FeedName>(file: string, feed: F): F extends "epss" ? EpssSnapshot : KevSnapshot {
+  const bytes = readInput(file, `${feed.toUpperCase()} feed`);
   try {
-    return parse(bytes.toString("utf8"));
+    return decodeFeed(feed, bytes) as F extends "epss" ? EpssSnapshot : KevSnapshot;
   } catch (err) {
     if (err instanceof FeedParseError) throw new Error(`${file}: ${err.message}`);
     throw err;

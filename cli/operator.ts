@@ -22,6 +22,10 @@ export function registerOperator(program: Command): void {
     .option("--webhook-port <port>", "port for the webhook server (default 9443); env FIXOPS_WEBHOOK_PORT")
     .option("--webhook-url <url>", "register the webhook by this base https URL (out of cluster); env FIXOPS_WEBHOOK_URL")
     .option("--webhook-config-name <name>", "name of the ValidatingWebhookConfiguration; env FIXOPS_WEBHOOK_CONFIG_NAME")
+    .option("--epss-source <source>", "EPSS feed: none, URL, file:/path or configmap:ns/name/key (default: FIRST's URL); env FIXOPS_EPSS_SOURCE")
+    .option("--kev-source <source>", "CISA KEV feed: none, URL, file:/path or configmap:ns/name/key (default: CISA's URL); env FIXOPS_KEV_SOURCE")
+    .option("--feed-refresh-seconds <n>", "age at which a URL feed is downloaded again (default 21600)")
+    .option("--feed-poll-seconds <n>", "how often feeds are re-read from files, ConfigMaps and the store (default 60)")
     .option("--no-migrate", "do not apply database migrations at start-up")
     .addOption(new Option("--log-level <level>", "log level").choices(["trace", "debug", "info", "warn", "error", "fatal"]))
     .action(async (opts: Record<string, unknown>) => {

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "@jest/globals";
 import { FeedParseError } from "./errors.js";
-import { parseEpssCsv, parseKevCatalog } from "./feeds.js";
+import { gunzipSync } from "node:zlib";
+import { epssCsvGz, kevCatalogText, kevEntry } from "../test/support/feeds.js";
+import { decodeFeed, parseEpssCsv, parseKevCatalog } from "./feeds.js";
 
 describe("EPSS CSV", () => {
   it.each([
@@ -49,19 +51,6 @@ describe("EPSS CSV", () => {
   });
 });
 
-const kevEntry = (cve: string, dueDate = "2021-12-24") => ({
-  cveID: cve,
-  vendorProject: "Apache",
-  product: "Log4j2",
-  vulnerabilityName: "Apache Log4j2 Remote Code Execution Vulnerability",
-  dateAdded: "2021-12-10",
-  shortDescription: "JNDI features do not protect against attacker-controlled LDAP endpoints.",
-  requiredAction: "Apply updates per vendor instructions.",
-  dueDate,
-  knownRansomwareCampaignUse: "Known",
-  notes: "https://logging.apache.org/log4j/2.x/security.html",
-  cwes: ["CWE-20", "CWE-400", "CWE-502"],
-});
 
 describe("CISA KEV catalog", () => {
   it("reads the catalog with its version, and entries by CVE (any case)", () => {
@@ -86,5 +75,20 @@ describe("CISA KEV catalog", () => {
       expect((e as FeedParseError).place.path).toBe(path);
       expect((e as FeedParseError).message).toMatch(problem);
     }
+  });
+});
+
+describe("decodeFeed", () => {
+  it("reads the gzip-compressed EPSS file as FIRST publishes it, and plain text", () => {
+    const gz = epssCsvGz("2026-11-20", [["CVE-2021-44228", 0.94358, 0.99957]]);
+    expect(decodeFeed("epss", gz).version).toBe("epss:v2025.03.14@2026-11-20");
+    expect(decodeFeed("epss", gunzipSync(gz)).get("CVE-2021-44228")).toEqual({ probability: 0.94358, percentile: 0.99957 });
+    expect(decodeFeed("kev", Buffer.from(kevCatalogText("2026.11.20", ["CVE-2021-44228"]))).get("CVE-2021-44228")?.dueDate).toBe("2021-12-24");
+  });
+
+  it("names the feed when the bytes are a broken gzip stream or the wrong feed", () => {
+    const gz = epssCsvGz("2026-11-20", [["CVE-2021-44228", 0.9, 0.9]]);
+    expect(() => decodeFeed("epss", gz.subarray(0, 20))).toThrow(/^epss feed: looks gzip-compressed but cannot be decompressed/);
+    expect(() => decodeFeed("kev", gz)).toThrow(/^kev feed: not valid JSON/);
   });
 });

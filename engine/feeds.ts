@@ -1,6 +1,7 @@
 // EPSS and CISA KEV snapshots from their published text. No I/O here: callers fetch (URL, file,
 // ConfigMap) and pass the text; snapshots carry their version and date so every decision can say
 // which feed data it used.
+import { gunzipSync } from "node:zlib";
 import { z } from "zod";
 import { FeedParseError } from "./errors.js";
 import { idKey } from "./model.js";
@@ -195,4 +196,28 @@ export function parseKevCatalog(text: string): KevSnapshot {
     version: `kev:${cat.catalogVersion}`,
     get: (cve: string) => entries.get(idKey(cve)),
   };
+}
+
+// ---- Either feed, as published ---------------------------------------------------------------------
+
+export type FeedName = "epss" | "kev";
+
+/**
+ * Decodes a feed file as it is published or downloaded: gzip (FIRST publishes EPSS as .csv.gz) or
+ * plain text, then parses it. Errors are FeedParseErrors naming the feed.
+ */
+export function decodeFeed(feed: "epss", bytes: Uint8Array): EpssSnapshot;
+export function decodeFeed(feed: "kev", bytes: Uint8Array): KevSnapshot;
+export function decodeFeed(feed: FeedName, bytes: Uint8Array): EpssSnapshot | KevSnapshot;
+export function decodeFeed(feed: FeedName, bytes: Uint8Array): EpssSnapshot | KevSnapshot {
+  let data = bytes;
+  if (data[0] === 0x1f && data[1] === 0x8b) {
+    try {
+      data = gunzipSync(data);
+    } catch (err) {
+      throw new FeedParseError(feed, `looks gzip-compressed but cannot be decompressed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  const text = Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString("utf8");
+  return feed === "epss" ? parseEpssCsv(text) : parseKevCatalog(text);
 }

@@ -26,7 +26,7 @@ export { MemorySource, type ByteSource } from "./formats/json.js";
 export { detectFormat } from "./formats/detect.js";
 
 export { chooseCvss, cvss2BaseScore, cvss3BaseScore, parseCvssVector, ratingScore, roundUp1, type CvssVector } from "./cvss.js";
-export { parseEpssCsv, parseKevCatalog, type EpssScore, type EpssSnapshot, type FeedSnapshots, type KevEntry, type KevSnapshot } from "./feeds.js";
+export { decodeFeed, parseEpssCsv, parseKevCatalog, type FeedName, type EpssScore, type EpssSnapshot, type FeedSnapshots, type KevEntry, type KevSnapshot } from "./feeds.js";
 export { packageIdentity, parsePurl, type Purl } from "./purl.js";
 
 export {

@@ -7,7 +7,8 @@ import { PolicyGateSpec } from "../api/v1alpha1/index.js";
 import { readClusterReport } from "../controllers/scanresult/report-source.js";
 import { validateScanResult } from "../controllers/scanresult/validate.js";
 import type { Informers } from "../controllers/shared/deps.js";
-import { analyseReports, parseReport, type ArtifactAssessment } from "../engine/index.js";
+import { analyseReports, parseReport, type ArtifactAssessment, type FeedSnapshots } from "../engine/index.js";
+import type { FeedView } from "../feeds/manager.js";
 import { EngineDecider } from "../webhooks/admission/engine-decider.js";
 import { ImageDecisionIndex } from "../webhooks/admission/image-index.js";
 import { createWebhookServer, type DenialRecord, type WebhookServer } from "../webhooks/server/server.js";
@@ -26,6 +27,8 @@ export interface AdmissionDeps {
   clock: Clock;
   log: Logger;
   registry: Registry;
+  /** The same feed snapshots the controllers decide with. */
+  feeds: FeedView;
   recorder: EventRecorder;
 }
 
@@ -80,7 +83,7 @@ export class SecretCertificateStore implements CertificateStore {
 }
 
 /** Reads a ScanResult's report and runs the engine to an assessment; null when it cannot be indexed. */
-export async function assessScanResult(kube: KubePort, obj: KubeObject, now: Date): Promise<{ assessment: ArtifactAssessment; image: string; digest?: string; scannedAt?: string } | { error: string }> {
+export async function assessScanResult(kube: KubePort, obj: KubeObject, now: Date, feeds: FeedSnapshots = {}): Promise<{ assessment: ArtifactAssessment; image: string; digest?: string; scannedAt?: string } | { error: string }> {
   const v = validateScanResult(obj.spec);
   if (!v.ok) return { error: v.message };
   const ns = obj.metadata.namespace!;
@@ -92,7 +95,7 @@ export async function assessScanResult(kube: KubePort, obj: KubeObject, now: Dat
   const spec = v.spec;
   const report = parseReport(text, { ...(spec.format ? { format: spec.format } : {}), artifact: spec.artifact, source: `ScanResult ${ns}/${obj.metadata.name}` });
   const { assessment } = analyseReports([report], {
-    feeds: {},
+    feeds,
     asOf: now,
     image: spec.artifact.image,
     ...(spec.artifact.digest ? { digest: spec.artifact.digest } : {}),
@@ -129,7 +132,7 @@ export async function startAdmission(config: OperatorConfig, deps: AdmissionDeps
       return;
     }
     try {
-      const r = await assessScanResult(kube, obj, clock.now());
+      const r = await assessScanResult(kube, obj, clock.now(), deps.feeds.current());
       if (stopped || generation.get(k) !== gen) return;
       if ("error" in r) {
         index.delete(key);
@@ -144,6 +147,10 @@ export async function startAdmission(config: OperatorConfig, deps: AdmissionDeps
     }
   };
   informers.scanResults.onEvent((type, obj) => void feed(type, obj));
+  // New EPSS/KEV data re-scores every indexed ScanResult, exactly as the controller re-decides them.
+  deps.feeds.onChange(() => {
+    for (const o of informers.scanResults.list()) void feed("MODIFIED", o);
+  });
 
   // ---- PolicyGates / RiskExceptions → decider, namespace labels ----------------------------------
   const labelled = new Map<string, FailurePolicy | null>();

@@ -1,5 +1,20 @@
 // Operator configuration: read once, from flags and environment, into one typed object.
 import { z } from "zod";
+import type { FeedName } from "../engine/index.js";
+import { OFFICIAL_FEED_URLS, parseFeedSource } from "../feeds/source.js";
+
+/** A feed source setting, checked at start (see feeds/source.ts); defaults to the official URL. */
+const feedSource = (feed: FeedName) =>
+  z
+    .string()
+    .default(OFFICIAL_FEED_URLS[feed])
+    .superRefine((v, ctx) => {
+      try {
+        parseFeedSource(feed, v);
+      } catch (err) {
+        ctx.addIssue({ code: "custom", message: err instanceof Error ? err.message : String(err) });
+      }
+    });
 
 export const OperatorConfig = z.object({
   kubeconfig: z.string().optional().describe("Path to a kubeconfig; in-cluster or $KUBECONFIG when absent"),
@@ -18,6 +33,10 @@ export const OperatorConfig = z.object({
   workers: z.coerce.number().int().min(1).max(64).default(4),
   logLevel: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
   fieldManager: z.string().default("fixops-operator"),
+  epssSource: feedSource("epss").describe("EPSS feed: none, an http(s) URL, file:/path or configmap:<namespace>/<name>/<key>"),
+  kevSource: feedSource("kev").describe("CISA KEV feed: none, an http(s) URL, file:/path or configmap:<namespace>/<name>/<key>"),
+  feedRefreshSeconds: z.coerce.number().int().min(60).default(21_600).describe("Age at which the leader downloads a URL feed again"),
+  feedPollSeconds: z.coerce.number().int().min(1).default(60).describe("How often feeds are re-read from files/ConfigMaps and the store"),
   webhookEnabled: z.boolean().default(false).describe("Serve the validating admission webhook on this replica"),
   webhookHost: z.string().default("0.0.0.0"),
   webhookPort: z.coerce.number().int().min(0).max(65535).default(9443),
@@ -61,6 +80,10 @@ export function loadOperatorConfig(flags: Record<string, unknown>, env: NodeJS.P
     webhookDnsNames: env.FIXOPS_WEBHOOK_DNS_NAMES,
     webhookIpAddresses: env.FIXOPS_WEBHOOK_IP_ADDRESSES,
     webhookNamespaceLabel: env.FIXOPS_WEBHOOK_NAMESPACE_LABEL,
+    epssSource: env.FIXOPS_EPSS_SOURCE,
+    kevSource: env.FIXOPS_KEV_SOURCE,
+    feedRefreshSeconds: env.FIXOPS_FEED_REFRESH_SECONDS,
+    feedPollSeconds: env.FIXOPS_FEED_POLL_SECONDS,
   };
   const merged: Record<string, unknown> = {};
   for (const [k, v] of Object.entries({ ...fromEnv, ...flags })) if (v !== undefined && v !== "") merged[k] = v;

@@ -16,6 +16,8 @@ import { OperatorMetrics } from "./metrics.js";
 import { StatusWriter } from "./status.js";
 import { createControllers } from "../controllers/index.js";
 import type { ControllerDeps, Informers } from "../controllers/shared/deps.js";
+import { FeedManager } from "../feeds/manager.js";
+import { parseFeedSource } from "../feeds/source.js";
 import { createPool } from "../store/pool.js";
 import { migrate } from "../store/migrate.js";
 
@@ -26,6 +28,8 @@ export interface RunningOperator {
   informers: Informers;
   /** The admission webhook of this replica; absent unless config.webhookEnabled. */
   admission?: RunningAdmission;
+  /** EPSS / KEV snapshots this replica decides with. */
+  feeds: FeedManager;
   stop(): Promise<void>;
 }
 
@@ -53,6 +57,18 @@ export async function startOperator(config: OperatorConfig, overrides: OperatorO
     riskExceptions: kube.informer(Resources.RiskException, ns),
   };
   const allInformers = Object.values(informers) as { hasSynced(): boolean; synced: Promise<void> }[];
+  const feeds = new FeedManager({
+    pool,
+    kube,
+    log: log.child({ component: "feeds" }),
+    clock,
+    sources: { epss: parseFeedSource("epss", config.epssSource), kev: parseFeedSource("kev", config.kevSource) },
+    refreshMs: config.feedRefreshSeconds * 1000,
+    pollMs: config.feedPollSeconds * 1000,
+    registry: metrics.registry,
+  });
+  // Decide with the stored feeds from the first reconcile on; fetching new ones is the leader's job.
+  await feeds.load().catch((err: unknown) => log.warn({ err: errorMessage(err) }, "could not load stored feeds; deciding without them for now"));
   const deps: ControllerDeps = {
     kube,
     informers,
@@ -62,6 +78,7 @@ export async function startOperator(config: OperatorConfig, overrides: OperatorO
     log,
     metrics,
     pool,
+    feeds,
   };
   const controllers = createControllers(deps, config.workers);
 
@@ -69,7 +86,7 @@ export async function startOperator(config: OperatorConfig, overrides: OperatorO
   let admission: RunningAdmission | undefined;
   if (config.webhookEnabled) {
     try {
-      admission = await startAdmission(config, { kube, informers, clock, log, registry: metrics.registry, recorder: deps.recorder });
+      admission = await startAdmission(config, { kube, informers, clock, log, registry: metrics.registry, recorder: deps.recorder, feeds });
     } catch (err) {
       kube.close();
       await pool.end();
@@ -109,6 +126,7 @@ export async function startOperator(config: OperatorConfig, overrides: OperatorO
     {
       onStartedLeading: () => {
         metrics.isLeader.set(1);
+        feeds.nudge();
         // Work only from synced caches: a leader acting on a half-listed cache would miss objects.
         void Promise.all(allInformers.map((i) => i.synced)).then(() => {
           if (elector.isLeader()) for (const c of controllers) c.start();
@@ -123,6 +141,7 @@ export async function startOperator(config: OperatorConfig, overrides: OperatorO
   );
   await ensureNamespaceExists(kube, config.namespace, log);
   elector.start();
+  feeds.start(() => elector.isLeader());
   log.info({ identity: config.identity, healthPort, namespace: config.namespace }, "operator started");
 
   let stopping: Promise<void> | undefined;
@@ -131,10 +150,12 @@ export async function startOperator(config: OperatorConfig, overrides: OperatorO
     isLeader: () => elector.isLeader(),
     controllers,
     informers,
+    feeds,
     ...(admission ? { admission } : {}),
     stop: () =>
       (stopping ??= (async () => {
         log.info("shutting down");
+        await feeds.stop();
         await elector.stop();
         await Promise.all(controllers.map((c) => c.stop()));
         for (const c of controllers) c.shutDown();

@@ -29,7 +29,7 @@ export function scanResultController(deps: ControllerDeps, workers: number): Con
   const cache = new AnalysisCache(256);
   const allInNamespace = (changed: (obj: KubeObject) => boolean) => (obj: KubeObject): string[] =>
     changed(obj) ? informers.scanResults.list(obj.metadata.namespace).map((s) => `${s.metadata.namespace}/${s.metadata.name}`) : [];
-  return new Controller({
+  const controller = new Controller({
     reconciler: { kind: "ScanResult", reconcile: (key) => reconcileScanResult(deps, cache, key) },
     primary: informers.scanResults,
     // A decision depends on the PolicyGates and RiskExceptions of the ScanResult's namespace.
@@ -41,4 +41,9 @@ export function scanResultController(deps: ControllerDeps, workers: number): Con
     log: deps.log,
     metrics: deps.metrics,
   });
+  // A new EPSS or KEV snapshot can change every score and decision.
+  deps.feeds.onChange(() => {
+    for (const s of informers.scanResults.list()) controller.queue.add(`${s.metadata.namespace}/${s.metadata.name}`);
+  });
+  return controller;
 }

@@ -104,7 +104,7 @@ export interface ScanResultReconcilerState {
 
 /** Read + parse + analyse + store, or the reason it could not. */
 export async function analyseScanResult(
-  deps: Pick<ControllerDeps, "kube" | "pool">,
+  deps: Pick<ControllerDeps, "kube" | "pool" | "feeds">,
   obj: ScanResultResource,
   now: Date,
   cache: AnalysisCache,
@@ -116,8 +116,10 @@ export async function analyseScanResult(
   const read = await readReport(deps, namespace, v.source);
   if (!("ok" in read)) return read;
   const digest = digestOf(read.bytes);
-  // The generation is part of the key: format, artifact or scannedAt can change with the same bytes.
-  const key = `${namespace}/${name}@${digest}#${obj.metadata.generation ?? 0}`;
+  // The generation is part of the key: format, artifact or scannedAt can change with the same bytes;
+  // so are the feed versions: a new EPSS or KEV snapshot re-scores every finding.
+  const feeds = deps.feeds.current();
+  const key = `${namespace}/${name}@${digest}#${obj.metadata.generation ?? 0}|${feeds.epss?.version ?? "-"}|${feeds.kev?.version ?? "-"}`;
   const hit = cache.get(key);
   if (hit) return hit;
   // Finding age (minAge rules) counts from when this ScanResult first reported the finding.
@@ -136,7 +138,7 @@ export async function analyseScanResult(
     });
     format = report.format as Analysed["format"];
     analysis = analyseReports([report], {
-      feeds: {},
+      feeds,
       asOf: now,
       firstSeen: (k) => firstSeen.get(k),
       image: v.spec.artifact.image,

@@ -8,6 +8,7 @@ import type {
   RiskExceptionResource,
   ScanResultResource,
 } from "../../api/v1alpha1/index.js";
+import type { FeedView } from "../../feeds/manager.js";
 import type { Clock } from "../../operator/clock.js";
 import type { EventRecorder } from "../../operator/events.js";
 import type { Informer, KubeObject, KubePort } from "../../operator/kube/port.js";
@@ -32,4 +33,6 @@ export interface ControllerDeps {
   log: Logger;
   metrics: OperatorMetrics;
   pool: pg.Pool;
+  /** EPSS / KEV snapshots in use (the same ones the admission index decides with). */
+  feeds: FeedView;
 }

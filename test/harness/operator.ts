@@ -24,6 +24,9 @@ export async function operatorConfig(overrides: Partial<OperatorConfig> & { watc
       leaseDurationSeconds: 4,
       renewDeadlineSeconds: 3,
       retryPeriodSeconds: 1,
+      // Tests never reach the internet: feeds come from a loopback server, a file or a ConfigMap.
+      epssSource: "none",
+      kevSource: "none",
       ...overrides,
     },
     {},
@@ -69,6 +72,8 @@ export async function spawnOperator(args: { watchNamespace: string; identity: st
         FIXOPS_RENEW_DEADLINE_SECONDS: "3",
         FIXOPS_RETRY_PERIOD_SECONDS: "1",
         FIXOPS_LOG_LEVEL: "info",
+        FIXOPS_EPSS_SOURCE: "none",
+        FIXOPS_KEV_SOURCE: "none",
         ...args.extraEnv,
       },
     },
