@@ -7,6 +7,11 @@ import { riskExceptionController } from "./riskexception/index.js";
 import { scanResultController } from "./scanresult/index.js";
 import type { ControllerDeps } from "./shared/deps.js";
 
-export function createControllers(deps: ControllerDeps, workers: number): Controller[] {
-  return [integrationController(deps, workers), policyGateController(deps, workers), riskExceptionController(deps, workers), remediationTaskController(deps, workers), scanResultController(deps, workers)];
+export interface ControllerOptions {
+  /** How often a PolicyGate's what-if re-lists the running Pods of its namespace. */
+  whatIfRefreshMs?: number;
+}
+
+export function createControllers(deps: ControllerDeps, workers: number, options: ControllerOptions = {}): Controller[] {
+  return [integrationController(deps, workers), policyGateController(deps, workers, options.whatIfRefreshMs), riskExceptionController(deps, workers), remediationTaskController(deps, workers), scanResultController(deps, workers)];
 }

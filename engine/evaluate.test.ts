@@ -219,7 +219,7 @@ describe("RiskExceptions", () => {
     const ex = anException("accept-log4shell", { vulnerabilityIds: ["CVE-2021-44228"], expiresAt: EXPIRES, ticket: "SEC-42" });
     const before = evaluateGates(a, [DEFAULT_GATE], [ex], ctx({ now: new Date(Date.parse(EXPIRES) - 1) }));
     expect(before).toMatchObject({ outcome: "ALLOW", exceptionsApplied: ["accept-log4shell"], nextChangeAt: "2026-06-01T00:00:00.000Z" });
-    expect(before.suppressedByException).toEqual([{ exception: "accept-log4shell", vulnerabilityIds: ["CVE-2021-44228"] }]);
+    expect(before.suppressedByException).toEqual([{ exception: "accept-log4shell", count: 1, vulnerabilityIds: ["CVE-2021-44228"] }]);
     expect(before.gates[0]!.reasons[0]).toBe("no block or review rule matched (2 unique findings, 1 covered by RiskExceptions)");
     const at = evaluateGates(a, [DEFAULT_GATE], [ex], ctx({ now: new Date(EXPIRES) }));
     expect(at).toMatchObject({ outcome: "BLOCK", exceptionsApplied: [] });

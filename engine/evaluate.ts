@@ -83,8 +83,8 @@ export interface Decision {
   readonly gates: readonly GateVerdict[];
   /** RiskExceptions that took at least one finding out of a matching rule. */
   readonly exceptionsApplied: readonly string[];
-  /** What each applied exception suppressed (ids, at most 20 per exception). */
-  readonly suppressedByException: readonly { readonly exception: string; readonly vulnerabilityIds: readonly string[] }[];
+  /** What each applied exception suppressed: how many findings, and their ids (at most 20 per exception). */
+  readonly suppressedByException: readonly { readonly exception: string; readonly count: number; readonly vulnerabilityIds: readonly string[] }[];
   /** The next instant the decision can change without any input changing (exception expiry, scan ageing, finding ageing). */
   readonly nextChangeAt?: string;
   readonly feeds: { readonly epss?: string; readonly kev?: string };
@@ -400,7 +400,7 @@ export function evaluateGates(
     decidedAt: ctx.now.toISOString(),
     gates: verdicts,
     exceptionsApplied,
-    suppressedByException: exceptionsApplied.map((name) => ({ exception: name, vulnerabilityIds: [...used.get(name)!].slice(0, 20) })),
+    suppressedByException: exceptionsApplied.map((name) => ({ exception: name, count: used.get(name)!.size, vulnerabilityIds: [...used.get(name)!].sort().slice(0, 20) })),
     feeds: assessment?.feeds ?? {},
     topFindings: findings
       .filter((f) => !exceptedBy.has(f))

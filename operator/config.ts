@@ -37,6 +37,7 @@ export const OperatorConfig = z.object({
   kevSource: feedSource("kev").describe("CISA KEV feed: none, an http(s) URL, file:/path or configmap:<namespace>/<name>/<key>"),
   feedRefreshSeconds: z.coerce.number().int().min(60).default(21_600).describe("Age at which the leader downloads a URL feed again"),
   feedPollSeconds: z.coerce.number().int().min(1).default(60).describe("How often feeds are re-read from files/ConfigMaps and the store"),
+  whatIfRefreshSeconds: z.coerce.number().int().min(1).default(60).describe("How often a PolicyGate's what-if re-lists the running Pods of its namespace"),
   webhookEnabled: z.boolean().default(false).describe("Serve the validating admission webhook on this replica"),
   webhookHost: z.string().default("0.0.0.0"),
   webhookPort: z.coerce.number().int().min(0).max(65535).default(9443),
@@ -84,6 +85,7 @@ export function loadOperatorConfig(flags: Record<string, unknown>, env: NodeJS.P
     kevSource: env.FIXOPS_KEV_SOURCE,
     feedRefreshSeconds: env.FIXOPS_FEED_REFRESH_SECONDS,
     feedPollSeconds: env.FIXOPS_FEED_POLL_SECONDS,
+    whatIfRefreshSeconds: env.FIXOPS_WHATIF_REFRESH_SECONDS,
   };
   const merged: Record<string, unknown> = {};
   for (const [k, v] of Object.entries({ ...fromEnv, ...flags })) if (v !== undefined && v !== "") merged[k] = v;

@@ -80,7 +80,7 @@ export async function startOperator(config: OperatorConfig, overrides: OperatorO
     pool,
     feeds,
   };
-  const controllers = createControllers(deps, config.workers);
+  const controllers = createControllers(deps, config.workers, { whatIfRefreshMs: config.whatIfRefreshSeconds * 1000 });
 
   // Admission runs on every replica, from the same informers; no leader needed.
   let admission: RunningAdmission | undefined;

@@ -13,6 +13,20 @@ export function statusChanged(current: unknown, desired: unknown): boolean {
   return !isDeepStrictEqual(normalise(current ?? {}), normalise(desired ?? {}));
 }
 
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/**
+ * The JSON merge patch (RFC 7386) that turns `current` into `desired`: members we no longer want are
+ * sent as null at every depth (objects merge, so a nested member left out would survive); arrays
+ * and scalars are replaced whole.
+ */
+export function mergePatch(current: Record<string, unknown>, desired: Record<string, unknown>): Record<string, unknown> {
+  const patch: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(desired)) patch[k] = isObject(v) && isObject(current[k]) ? mergePatch(current[k], v) : v;
+  for (const k of Object.keys(current)) if (!(k in desired)) patch[k] = null;
+  return patch;
+}
+
 export class StatusWriter {
   constructor(
     private readonly kube: KubePort,
@@ -23,9 +37,7 @@ export class StatusWriter {
   async write(res: ResourceType, obj: KubeObject, desired: Record<string, unknown>): Promise<boolean> {
     const current = (obj.status ?? {}) as Record<string, unknown>;
     if (!statusChanged(current, desired)) return false;
-    const patch: Record<string, unknown> = { ...(normalise(desired) as Record<string, unknown>) };
-    // JSON merge patch: a member we no longer want must be sent as null.
-    for (const k of Object.keys(current)) if (!(k in patch)) patch[k] = null;
+    const patch = mergePatch(current, normalise(desired) as Record<string, unknown>);
     await this.kube.patchStatus(res, obj.metadata.namespace!, obj.metadata.name, patch, obj.metadata.resourceVersion!);
     this.metrics?.statusWrites.inc({ kind: res.kind });
     return true;

@@ -71,6 +71,11 @@ export const ScanResultStatus = z.object({
       decidedAt: dateTime(),
       gates: z.array(GateVerdict).max(50),
       exceptionsApplied: z.array(z.string()).max(50).optional(),
+      suppressed: z
+        .array(z.object({ exception: z.string(), count: z.number().int(), vulnerabilityIds: z.array(z.string()).max(20) }))
+        .max(50)
+        .optional()
+        .describe("What each applied RiskException took out of a matching rule"),
       feeds: z.object({ epss: z.string().optional(), kev: z.string().optional() }).optional(),
       topFindings: z.array(TopFinding).max(10),
     })

@@ -93,6 +93,11 @@ export function planScanResult(
     decidedAt: d.decidedAt,
     gates: boundedGates(d.gates),
     exceptionsApplied: d.exceptionsApplied.slice(0, MAX_EXCEPTIONS).map((e) => clip(e, MAX_STRING)),
+    suppressed: d.suppressedByException.slice(0, MAX_EXCEPTIONS).map((x) => ({
+      exception: clip(x.exception, MAX_STRING),
+      count: x.count,
+      vulnerabilityIds: x.vulnerabilityIds.slice(0, 20).map((id) => clip(id, MAX_STRING)),
+    })),
     feeds: { ...(d.feeds.epss ? { epss: d.feeds.epss } : {}), ...(d.feeds.kev ? { kev: d.feeds.kev } : {}) },
     topFindings: d.topFindings.slice(0, MAX_TOP_FINDINGS).map((f) => ({
       id: clip(f.id, MAX_STRING),
