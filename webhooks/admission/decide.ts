@@ -182,18 +182,40 @@ function findingsText(v: GateImageVerdict): string {
   return shown.length === 0 ? "" : `${shown.join(", ")}${more > 0 ? ` (+${more} more)` : ""}`;
 }
 
-function violationLine(d: GateDecision): string {
-  const v = d.verdict;
-  let line = `- ${d.container.type} "${clip(d.container.name, 63)}" image ${clip(d.container.image, 160)}: ${v.outcome} by gate "${clip(v.gate, 127)}" (${v.mode})`;
+interface VerdictText {
+  /** Cleaned end of a violation line: outcome, gate, findings or reason, what to look at. */
+  violationTail: string;
+  /** Cleaned start and end of a warning line, around the image. */
+  warningHead: string;
+  warningTail: string;
+}
+
+// Deciders hand out the same verdict objects for an image until its inputs change (verdict-cache.ts),
+// so the per-verdict part of every message is built once. Keyed weakly: it goes with the verdict.
+const verdictTexts = new WeakMap<GateImageVerdict, VerdictText>();
+
+function verdictText(v: GateImageVerdict): VerdictText {
+  let t = verdictTexts.get(v);
+  if (t) return t;
   const findings = findingsText(v);
-  if (findings) line += `; findings: ${findings}`;
-  else if (v.reasons.length > 0) line += `; reason: ${clip(v.reasons[0]!, 160)}`;
+  let tail = `: ${v.outcome} by gate "${clip(v.gate, 127)}" (${v.mode})`;
+  if (findings) tail += `; findings: ${findings}`;
+  else if (v.reasons.length > 0) tail += `; reason: ${clip(v.reasons[0]!, 160)}`;
   if (v.scanResult || v.remediationTask) {
-    line += "; see ";
-    if (v.scanResult) line += `ScanResult ${clip(v.scanResult, 120)}`;
-    if (v.remediationTask) line += `${v.scanResult ? ", " : ""}RemediationTask ${clip(v.remediationTask, 120)}`;
+    tail += "; see ";
+    if (v.scanResult) tail += `ScanResult ${clip(v.scanResult, 120)}`;
+    if (v.remediationTask) tail += `${v.scanResult ? ", " : ""}RemediationTask ${clip(v.remediationTask, 120)}`;
   }
-  return clean(line);
+  const what = v.outcome === "NEEDS_REVIEW" ? "needs review" : v.outcome === "BLOCK" ? "is BLOCKed" : v.outcome;
+  const reason = findings ? `: ${findings}` : v.reasons[0] ? `: ${v.reasons[0]}` : "";
+  const see = v.scanResult ? `; see ScanResult ${v.scanResult}` : "";
+  t = { violationTail: clean(tail), warningHead: clean(`FixOps gate "${v.gate}" (${v.mode}): `), warningTail: clean(` ${what}${reason}${see}`) };
+  verdictTexts.set(v, t);
+  return t;
+}
+
+function violationLine(d: GateDecision): string {
+  return clean(`- ${d.container.type} "${clip(d.container.name, 63)}" image ${clip(d.container.image, 160)}`) + verdictText(d.verdict).violationTail;
 }
 
 /** Header plus one line per violation, cut at whole lines to fit `maxBytes` (UTF-8). */
@@ -222,12 +244,9 @@ function violationText(w: WorkloadRef, list: GateDecision[], verb: string, maxBy
 function warningLines(warned: GateDecision[]): string[] {
   const lines = new Set<string>();
   for (const d of warned) {
-    const v = d.verdict;
-    const findings = findingsText(v);
-    const what = v.outcome === "NEEDS_REVIEW" ? "needs review" : v.outcome === "BLOCK" ? "is BLOCKed" : v.outcome;
-    const tail = findings ? `: ${findings}` : v.reasons[0] ? `: ${v.reasons[0]}` : "";
-    const see = v.scanResult ? `; see ScanResult ${v.scanResult}` : "";
-    lines.add(clean(clip(`FixOps gate "${v.gate}" (${v.mode}): ${d.container.image} ${what}${tail}${see}`, MAX_WARNING_CHARS)));
+    const t = verdictText(d.verdict);
+    // clean() maps one character to one, so clipping the cleaned parts equals cleaning the clipped line.
+    lines.add(clip(t.warningHead + clean(d.container.image) + t.warningTail, MAX_WARNING_CHARS));
   }
   const out = [...lines];
   if (out.length <= MAX_WARNINGS) return out;

@@ -77,6 +77,46 @@ describe("EngineDecider", () => {
     expect(d.decide(input("ghcr.io/acme/web:2.0")).gates.map((g) => g.gate)).toEqual(["only-web"]);
   });
 
+  it("keeps an image's verdicts between requests, filtering by each workload's labels", () => {
+    const { d } = setup();
+    d.setGates("shop", [
+      gate("only-db", { mode: "enforce", selector: { workloads: { matchLabels: { app: "db" } } }, blockRules: [{ name: "crit", minSeverity: "CRITICAL" }] }),
+      gate("all", { mode: "warn", blockRules: [{ name: "crit", minSeverity: "CRITICAL" }] }),
+    ]);
+    const api = d.decide(input("ghcr.io/acme/api:1.0"));
+    expect(api.gates.map((g) => g.gate)).toEqual(["all"]);
+    const db = d.decide({ ...input("ghcr.io/acme/api:1.0"), workloadLabels: { app: "db" } });
+    expect(db.gates.map((g) => [g.gate, g.outcome])).toEqual([
+      ["only-db", "BLOCK"],
+      ["all", "BLOCK"],
+    ]);
+    // The second request reuses the verdict computed for the first (same object, same message texts).
+    expect(db.gates[1]).toBe(api.gates[0]);
+  });
+
+  it("recomputes a kept verdict when the index, the gates or the exceptions change", () => {
+    const { index, d } = setup();
+    d.setGates("shop", [gate("prod", { mode: "enforce", blockRules: [{ name: "crit", minSeverity: "CRITICAL" }] })]);
+    expect(d.decide(input("ghcr.io/acme/web:2.0")).gates[0]!.outcome).toBe("ALLOW");
+    index.upsert({ scanResult: { namespace: "shop", name: "web-1" }, image: "ghcr.io/acme/web:2.0", assessment: assessment("ghcr.io/acme/web:2.0", [{ id: "CVE-2024-0009", severity: "CRITICAL" }]) });
+    expect(d.decide(input("ghcr.io/acme/web:2.0")).gates[0]!.outcome).toBe("BLOCK");
+    d.setExceptions("shop", [{ metadata: { name: "ok", namespace: "shop" }, spec: { vulnerabilityIds: ["CVE-2024-0009"], expiresAt: "2026-02-01T00:00:00Z", approver: "bob", reason: "r" } }]);
+    expect(d.decide(input("ghcr.io/acme/web:2.0")).gates[0]!.outcome).toBe("ALLOW");
+    d.setGates("shop", [gate("prod", { mode: "enforce", missingScan: "block" })]);
+    expect(d.decide(input("ghcr.io/acme/web:2.0")).gates[0]!.outcome).toBe("ALLOW");
+    index.delete({ namespace: "shop", name: "web-1" });
+    expect(d.decide(input("ghcr.io/acme/web:2.0")).gates[0]!.outcome).toBe("BLOCK");
+  });
+
+  it("recomputes a kept verdict once an exception it relied on expires (no change event needed)", () => {
+    const { d } = setup();
+    d.setGates("shop", [gate("prod", { mode: "enforce", blockRules: [{ name: "crit", minSeverity: "CRITICAL" }] })]);
+    d.setExceptions("shop", [{ metadata: { name: "short", namespace: "shop" }, spec: { vulnerabilityIds: ["CVE-2024-0001"], expiresAt: "2026-01-10T01:00:00Z", approver: "bob", reason: "r" } }]);
+    expect(d.decide(input("ghcr.io/acme/api:1.0")).gates[0]!.outcome).toBe("ALLOW");
+    expect(d.decide({ ...input("ghcr.io/acme/api:1.0"), now: new Date("2026-01-10T00:59:59Z") }).gates[0]!.outcome).toBe("ALLOW");
+    expect(d.decide({ ...input("ghcr.io/acme/api:1.0"), now: new Date("2026-01-10T01:00:00Z") }).gates[0]!.outcome).toBe("BLOCK");
+  });
+
   it("is ready only when both the index and the gates have synced", () => {
     const { index, d } = setup();
     expect(d.ready()).toBe(false);

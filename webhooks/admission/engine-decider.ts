@@ -1,10 +1,13 @@
 // The engine-backed AdmissionDecider: per request, the image's newest assessment from the
 // ImageDecisionIndex and the namespace's PolicyGates and RiskExceptions (compiled once when they
 // change) go through the same evaluateGates as the controllers. Memory only: no network, no DB.
+// The verdicts per (namespace, image) are kept until an input changes or the engine's nextChangeAt
+// (see verdict-cache.ts), so a request for an image seen before evaluates nothing.
 import { PolicyGateSpec, RiskExceptionSpec } from "../../api/v1alpha1/index.js";
 import { compileException, compileGate, evaluateGates, type ArtifactAssessment, type CompiledException, type CompiledGate } from "../../engine/index.js";
 import type { ImageDecisionIndex } from "./image-index.js";
 import type { AdmissionDecider, DecisionInput, GateImageVerdict, ImageVerdict, TopFindingRef } from "./types.js";
+import { ImageVerdictCache, cachedImageVerdict, verdictForWorkload, type CachedImageVerdict, type SelectableVerdict } from "./verdict-cache.js";
 
 /** A PolicyGate or RiskException object as the informers hold it (spec not yet validated). */
 export interface NamedSpecObject {
@@ -18,6 +21,9 @@ export class EngineDecider implements AdmissionDecider {
   private readonly gates = new Map<string, CompiledGate[]>();
   private readonly exceptions = new Map<string, CompiledException[]>();
   private gatesSyncedFlag = false;
+  /** Bumped whenever gates or exceptions change; with the index version it keys the verdict cache. */
+  private rulesVersion = 0;
+  private readonly cache = new ImageVerdictCache();
 
   constructor(private readonly index: ImageDecisionIndex<ArtifactAssessment>) {}
 
@@ -33,6 +39,7 @@ export class EngineDecider implements AdmissionDecider {
     }
     if (compiled.length === 0) this.gates.delete(namespace);
     else this.gates.set(namespace, compiled);
+    this.rulesVersion++;
   }
 
   setExceptions(namespace: string, objects: readonly NamedSpecObject[]): void {
@@ -43,6 +50,7 @@ export class EngineDecider implements AdmissionDecider {
     }
     if (compiled.length === 0) this.exceptions.delete(namespace);
     else this.exceptions.set(namespace, compiled);
+    this.rulesVersion++;
   }
 
   /** Called once the PolicyGate and RiskException informers have synced and were loaded. */
@@ -57,43 +65,76 @@ export class EngineDecider implements AdmissionDecider {
   decide(input: DecisionInput): ImageVerdict {
     const gates = this.gates.get(input.namespace);
     if (!gates) return { gates: [] };
-    const entry = this.index.lookup(input.namespace, input.image).entries[0];
+    // Either version moving on invalidates every entry; both only grow, so their sum identifies a state.
+    const version = this.index.version + this.rulesVersion;
+    const nowMs = input.now.getTime();
+    let c = this.cache.get(input.namespace, input.image, version, nowMs);
+    if (!c) {
+      c = this.evaluateImage(input.namespace, input.image, gates, input.now, version);
+      this.cache.set(input.namespace, input.image, c);
+    }
+    return verdictForWorkload(c, input.workloadLabels);
+  }
+
+  /** Every gate of the namespace that selects the image (workload labels aside), evaluated once. */
+  private evaluateImage(namespace: string, image: string, gates: readonly CompiledGate[], now: Date, version: number): CachedImageVerdict {
+    const entry = this.index.lookup(namespace, image).entries[0];
     const assessment = entry?.assessment ?? null;
-    const decision = evaluateGates(assessment, gates, this.exceptions.get(input.namespace) ?? [], {
-      now: input.now,
-      image: input.image,
-      namespace: input.namespace,
-      workloadLabels: input.workloadLabels,
-    });
+    // No workloadLabels: selection by labels is applied per request (verdictForWorkload).
+    const decision = evaluateGates(assessment, gates, this.exceptions.get(namespace) ?? [], { now, image, namespace });
     const byId = new Map<string, TopFindingRef>();
     for (const f of assessment?.findings ?? []) if (!byId.has(f.id)) byId.set(f.id, ref(f));
     const general = decision.topFindings.map(ref);
-    return {
-      gates: decision.gates.map((g): GateImageVerdict => {
-        // The findings that made this gate decide first (block rules before review rules), then the
-        // artifact's most important findings not taken out by an exception.
-        const top: TopFindingRef[] = [];
-        const seen = new Set<string>();
-        const add = (f: TopFindingRef | undefined) => {
-          if (f && !seen.has(f.id) && top.length < MAX_TOP_FINDINGS) {
-            seen.add(f.id);
-            top.push(f);
-          }
-        };
-        for (const list of ["block", "review"] as const) for (const m of g.matches) if (m.list === list) for (const id of m.findings) add(byId.get(id));
-        if (g.outcome !== "ALLOW") for (const f of general) add(f);
-        return {
-          gate: g.name,
-          mode: g.mode,
-          outcome: g.outcome,
-          needsReviewAction: g.needsReviewAction,
-          reasons: [...g.reasons],
-          topFindings: top,
-          ...(entry ? { scanResult: entry.scanResultRef } : {}),
-        };
-      }),
-    };
+    const byName = new Map(gates.map((g) => [g.name, g]));
+    const selectable = decision.gates.map((g): SelectableVerdict => {
+      // The findings that made this gate decide first (block rules before review rules), then the
+      // artifact's most important findings not taken out by an exception.
+      const top: TopFindingRef[] = [];
+      const seen = new Set<string>();
+      const add = (f: TopFindingRef | undefined) => {
+        if (f && !seen.has(f.id) && top.length < MAX_TOP_FINDINGS) {
+          seen.add(f.id);
+          top.push(f);
+        }
+      };
+      for (const list of ["block", "review"] as const) for (const m of g.matches) if (m.list === list) for (const id of m.findings) add(byId.get(id));
+      if (g.outcome !== "ALLOW") for (const f of general) add(f);
+      const verdict: GateImageVerdict = {
+        gate: g.name,
+        mode: g.mode,
+        outcome: g.outcome,
+        needsReviewAction: g.needsReviewAction,
+        reasons: [...g.reasons],
+        topFindings: top,
+        ...(entry ? { scanResult: entry.scanResultRef } : {}),
+      };
+      return { workloads: byName.get(g.name)?.spec.selector.workloads, verdict };
+    });
+    return cachedImageVerdict(version, validUntil(decision.nextChangeAt, assessment, gates, now.getTime()), selectable);
   }
+}
+
+/**
+ * When a cached verdict must be recomputed by time alone: the engine's nextChangeAt (exception
+ * expiry, maxScanAge, a KEV due date, a finding's minAgeDays), and also the moment a minAgeDays rule
+ * starts to cover the findings an assessment only summarised in buckets, which nextChangeAt does not
+ * report.
+ */
+function validUntil(nextChangeAt: string | undefined, a: ArtifactAssessment | null, gates: readonly CompiledGate[], nowMs: number): number {
+  let until = nextChangeAt ? Date.parse(nextChangeAt) : Infinity;
+  if (Number.isNaN(until)) until = nowMs;
+  for (const b of a?.omitted?.buckets ?? []) {
+    if (b.oldestFirstSeen === undefined) continue;
+    const first = Date.parse(b.oldestFirstSeen);
+    for (const g of gates) {
+      for (const r of [...g.blockRules, ...g.reviewRules]) {
+        if (r.minAgeMs === undefined) continue;
+        const at = first + r.minAgeMs;
+        if (at > nowMs && at < until) until = at;
+      }
+    }
+  }
+  return until;
 }
 
 function ref(f: { id: string; severity: TopFindingRef["severity"]; kev?: boolean }): TopFindingRef {

@@ -75,10 +75,17 @@ export class ImageDecisionIndex<A> {
   private readonly byTag: Buckets<A> = new Map();
   private syncedFlag = false;
   private readonly parsed = new Map<string, ImageRef | null>();
+  private changes = 0;
+
+  /** Grows with every change to the entries; deciders key their cached verdicts by it. */
+  get version(): number {
+    return this.changes;
+  }
 
   /** Adds or replaces the entry of one ScanResult; "unindexable" when its image reference is invalid (any old entry is removed). */
   upsert(input: IndexUpsert<A>): UpsertResult {
     const scanKey = key(input.scanResult.namespace, input.scanResult.name);
+    this.changes++;
     const existed = this.removeScan(scanKey);
     const ref = parseImageRef(input.image);
     if (!ref) return "unindexable";
@@ -108,7 +115,9 @@ export class ImageDecisionIndex<A> {
   }
 
   delete(scanResult: ScanResultKey): boolean {
-    return this.removeScan(key(scanResult.namespace, scanResult.name));
+    const removed = this.removeScan(key(scanResult.namespace, scanResult.name));
+    if (removed) this.changes++;
+    return removed;
   }
 
   get(scanResult: ScanResultKey): IndexedScan<A> | undefined {

@@ -25,6 +25,21 @@ function setup() {
 }
 
 describe("PrecomputedVerdictDecider", () => {
+  it("keeps an image's verdicts until the index or the gates change", () => {
+    const { index, decider } = setup();
+    decider.setGates("shop", [gate({})]);
+    const img = `ghcr.io/acme/api@${D}`;
+    const first = decider.decide({ namespace: "shop", image: img, workloadLabels: labels({}), now: NOW });
+    expect(decider.decide({ namespace: "shop", image: img, workloadLabels: labels({}), now: NOW }).gates[0]).toBe(first.gates[0]);
+    index.upsert({ scanResult: { namespace: "shop", name: "api-scan" }, image: "ghcr.io/acme/api:1.0", digest: D, assessment: { gates: { baseline: { outcome: "ALLOW", reasons: [], topFindings: [] } } } });
+    expect(decider.decide({ namespace: "shop", image: img, workloadLabels: labels({}), now: NOW }).gates[0]!.outcome).toBe("ALLOW");
+    decider.setGates("shop", [gate({ mode: "audit" })]);
+    expect(decider.decide({ namespace: "shop", image: img, workloadLabels: labels({}), now: NOW }).gates[0]).toMatchObject({ mode: "audit", outcome: "ALLOW" });
+    decider.setGates("shop", [gate({ workloads: { matchLabels: { tier: "web" } } })]);
+    expect(decider.decide({ namespace: "shop", image: img, workloadLabels: labels({}), now: NOW }).gates).toEqual([]);
+    expect(decider.decide({ namespace: "shop", image: img, workloadLabels: labels({ tier: "web" }), now: NOW }).gates).toHaveLength(1);
+  });
+
   it("returns the precomputed per-gate outcome with the ScanResult and RemediationTask to look at", () => {
     const { decider } = setup();
     decider.setGates("shop", [gate({})]);

@@ -7,6 +7,7 @@ import type { LabelSelector, Outcome } from "../../api/v1alpha1/index.js";
 import type { ImageDecisionIndex } from "./image-index.js";
 import { imageGlobToRegExp, imageMatchesRegExp } from "../../engine/glob.js";
 import type { AdmissionDecider, DecisionInput, GateImageVerdict, GateMode, ImageVerdict, NeedsReviewAction, TopFindingRef } from "./types.js";
+import { ImageVerdictCache, cachedImageVerdict, verdictForWorkload, type CachedImageVerdict, type SelectableVerdict } from "./verdict-cache.js";
 
 /** A PolicyGate as admission needs it. */
 export interface AdmissionGate {
@@ -35,21 +36,21 @@ interface CompiledGate {
   gate: AdmissionGate;
   include: RegExp[];
   exclude: RegExp[];
-  /** image → selected by the image globs; pure per gate, and the same images recur. */
-  byImage: Map<string, boolean>;
 }
-
-const SELECTION_MEMO_MAX = 20_000;
 
 const MISSING: Record<AdmissionGate["missingScan"], Outcome> = { allow: "ALLOW", review: "NEEDS_REVIEW", block: "BLOCK" };
 
 export class PrecomputedVerdictDecider implements AdmissionDecider {
   private readonly gatesByNamespace = new Map<string, CompiledGate[]>();
+  private gatesVersion = 0;
+  /** Per (namespace, image): the verdicts of the gates selecting the image, until the index or the gates change. */
+  private readonly cache = new ImageVerdictCache();
 
   constructor(private readonly index: ImageDecisionIndex<PrecomputedAssessment>) {}
 
   /** Replaces the gates of one namespace (globs compiled once here, not per request). */
   setGates(namespace: string, gates: readonly AdmissionGate[]): void {
+    this.gatesVersion++;
     if (gates.length === 0) {
       this.gatesByNamespace.delete(namespace);
       return;
@@ -60,7 +61,6 @@ export class PrecomputedVerdictDecider implements AdmissionDecider {
         gate,
         include: (gate.images ?? []).map((g) => imageGlobToRegExp(g)),
         exclude: (gate.excludeImages ?? []).map((g) => imageGlobToRegExp(g)),
-        byImage: new Map(),
       })),
     );
   }
@@ -72,16 +72,28 @@ export class PrecomputedVerdictDecider implements AdmissionDecider {
   decide(input: DecisionInput): ImageVerdict {
     const gates = this.gatesByNamespace.get(input.namespace);
     if (!gates) return { gates: [] };
-    const hit = this.index.lookup(input.namespace, input.image);
-    const entry = hit.entries[0];
-    const out: GateImageVerdict[] = [];
+    // Both counters only grow, so their sum identifies the state the entry was computed from.
+    const version = this.index.version + this.gatesVersion;
+    let c = this.cache.get(input.namespace, input.image, version, 0);
+    if (!c) {
+      c = this.evaluateImage(input.namespace, input.image, gates, version);
+      this.cache.set(input.namespace, input.image, c);
+    }
+    return verdictForWorkload(c, input.workloadLabels);
+  }
+
+  /** The verdict of every gate whose image globs select the image (labels are applied per request). */
+  private evaluateImage(namespace: string, image: string, gates: readonly CompiledGate[], version: number): CachedImageVerdict {
+    const entry = this.index.lookup(namespace, image).entries[0];
+    const out: SelectableVerdict[] = [];
     for (const c of gates) {
-      if (!selects(c, input)) continue;
+      if (!selectsImage(c, image)) continue;
       const g = c.gate;
       // Own properties only: a gate called "constructor" must not find Object.prototype's.
       const pre = entry && hasOwn(entry.assessment.gates, g.name) ? entry.assessment.gates[g.name] : undefined;
+      let v: GateImageVerdict;
       if (entry && pre) {
-        const v: GateImageVerdict = {
+        v = {
           gate: g.name,
           mode: g.mode,
           outcome: pre.outcome,
@@ -91,63 +103,31 @@ export class PrecomputedVerdictDecider implements AdmissionDecider {
           scanResult: entry.scanResultRef,
         };
         if (pre.remediationTask) v.remediationTask = pre.remediationTask;
-        out.push(v);
-        continue;
+      } else {
+        // No scan, or a scan this gate has not evaluated yet: both follow the gate's missingScan.
+        v = {
+          gate: g.name,
+          mode: g.mode,
+          outcome: MISSING[g.missingScan],
+          needsReviewAction: g.needsReviewAction,
+          reasons: [entry ? `ScanResult ${entry.scanResultRef} has no decision for this gate yet (missingScan: ${g.missingScan})` : `no ScanResult for this image (missingScan: ${g.missingScan})`],
+          topFindings: [],
+          ...(entry ? { scanResult: entry.scanResultRef } : {}),
+        };
       }
-      // No scan, or a scan this gate has not evaluated yet: both follow the gate's missingScan.
-      out.push({
-        gate: g.name,
-        mode: g.mode,
-        outcome: MISSING[g.missingScan],
-        needsReviewAction: g.needsReviewAction,
-        reasons: [entry ? `ScanResult ${entry.scanResultRef} has no decision for this gate yet (missingScan: ${g.missingScan})` : `no ScanResult for this image (missingScan: ${g.missingScan})`],
-        topFindings: [],
-        ...(entry ? { scanResult: entry.scanResultRef } : {}),
-      });
+      out.push({ workloads: g.workloads, verdict: v });
     }
-    return { gates: out };
+    // Precomputed outcomes do not change with time: only a new index or gate version ends the entry.
+    return cachedImageVerdict(version, Infinity, out);
   }
 }
 
-function selects(c: CompiledGate, input: DecisionInput): boolean {
-  let byImage = c.byImage.get(input.image);
-  if (byImage === undefined) {
-    byImage = (c.include.length === 0 || c.include.some((re) => imageMatchesRegExp(input.image, re))) && !c.exclude.some((re) => imageMatchesRegExp(input.image, re));
-    if (c.byImage.size >= SELECTION_MEMO_MAX) c.byImage.clear();
-    c.byImage.set(input.image, byImage);
-  }
-  if (!byImage) return false;
-  return c.gate.workloads ? matchesLabelSelector(c.gate.workloads, input.workloadLabels) : true;
+function selectsImage(c: CompiledGate, image: string): boolean {
+  return (c.include.length === 0 || c.include.some((re) => imageMatchesRegExp(image, re))) && !c.exclude.some((re) => imageMatchesRegExp(image, re));
 }
 
-/** Kubernetes label-selector semantics; an empty selector selects everything. */
-export function matchesLabelSelector(sel: LabelSelector, labels: Readonly<Record<string, string>>): boolean {
-  if (sel.matchLabels) {
-    for (const k in sel.matchLabels) {
-      if (!hasOwn(labels, k) || labels[k] !== sel.matchLabels[k]) return false;
-    }
-  }
-  for (const e of sel.matchExpressions ?? []) {
-    const present = hasOwn(labels, e.key);
-    const value = present ? labels[e.key] : undefined;
-    const values = e.values ?? [];
-    switch (e.operator) {
-      case "In":
-        if (!present || !values.includes(value!)) return false;
-        break;
-      case "NotIn":
-        if (present && values.includes(value!)) return false;
-        break;
-      case "Exists":
-        if (!present) return false;
-        break;
-      case "DoesNotExist":
-        if (present) return false;
-        break;
-    }
-  }
-  return true;
-}
+// The engine's selector semantics, the same the EngineDecider applies (kept exported for callers of this module).
+export { matchesLabelSelector } from "../../engine/index.js";
 
 function hasOwn(o: object, k: string): boolean {
   return Object.prototype.hasOwnProperty.call(o, k);
