@@ -17,11 +17,14 @@ export function registerOperator(program: Command): void {
     .option("--renew-deadline-seconds <n>", "leader renew deadline")
     .option("--retry-period-seconds <n>", "leader election retry period")
     .option("--workers <n>", "reconcile workers per controller")
-    .option("--webhook", "serve the validating admission webhook on this replica; env FIXOPS_WEBHOOK_ENABLED=true")
+    .option("--no-webhook", "do not serve the validating admission webhook on this replica (on by default); env FIXOPS_WEBHOOK_ENABLED=false")
     .option("--webhook-host <addr>", "address for the webhook server; env FIXOPS_WEBHOOK_HOST")
     .option("--webhook-port <port>", "port for the webhook server (default 9443); env FIXOPS_WEBHOOK_PORT")
     .option("--webhook-url <url>", "register the webhook by this base https URL (out of cluster); env FIXOPS_WEBHOOK_URL")
     .option("--webhook-config-name <name>", "name of the ValidatingWebhookConfiguration; env FIXOPS_WEBHOOK_CONFIG_NAME")
+    .option("--webhook-service-name <name>", "Service the API server calls the webhook through when no URL is set (default fixops-webhook); env FIXOPS_WEBHOOK_SERVICE_NAME")
+    .option("--webhook-service-namespace <ns>", "namespace of that Service (default: the operator's); env FIXOPS_WEBHOOK_SERVICE_NAMESPACE")
+    .option("--webhook-service-port <port>", "port of that Service (default 443); env FIXOPS_WEBHOOK_SERVICE_PORT")
     .option("--epss-source <source>", "EPSS feed: none, URL, file:/path or configmap:ns/name/key (default: FIRST's URL); env FIXOPS_EPSS_SOURCE")
     .option("--kev-source <source>", "CISA KEV feed: none, URL, file:/path or configmap:ns/name/key (default: CISA's URL); env FIXOPS_KEV_SOURCE")
     .option("--feed-refresh-seconds <n>", "age at which a URL feed is downloaded again (default 21600)")
@@ -30,7 +33,7 @@ export function registerOperator(program: Command): void {
     .addOption(new Option("--log-level <level>", "log level").choices(["trace", "debug", "info", "warn", "error", "fatal"]))
     .action(async (opts: Record<string, unknown>) => {
       const { migrate, webhook, ...rest } = opts;
-      const config = loadOperatorConfig({ ...rest, migrateOnStart: migrate === false ? false : undefined, webhookEnabled: webhook === true ? true : undefined }, process.env);
+      const config = loadOperatorConfig({ ...rest, migrateOnStart: migrate === false ? false : undefined, webhookEnabled: webhook === false ? false : undefined }, process.env);
       const op = await startOperator(config);
       let signals = 0;
       const onSignal = (sig: NodeJS.Signals) => {

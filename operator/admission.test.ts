@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
 import { ConflictError } from "./errors.js";
-import { assessScanResult, SecretCertificateStore } from "./admission.js";
+import { assessScanResult, desiredWebhookConfiguration, SecretCertificateStore, servingCertificateNames } from "./admission.js";
 import type { KubeObject, KubePort, ResourceType } from "./kube/port.js";
 import { loadOperatorConfig } from "./config.js";
 
@@ -81,11 +81,47 @@ describe("SecretCertificateStore", () => {
 });
 
 describe("webhook configuration", () => {
-  it("is off by default and read from FIXOPS_WEBHOOK_* variables", () => {
+  it("is on by default and read from FIXOPS_WEBHOOK_* variables", () => {
     const base = { databaseUrl: "postgres://x", identity: "me" };
-    expect(loadOperatorConfig(base, {})).toMatchObject({ webhookEnabled: false, webhookPort: 9443, webhookConfigName: "fixops-admission" });
+    expect(loadOperatorConfig(base, {})).toMatchObject({ webhookEnabled: true, webhookPort: 9443, webhookConfigName: "fixops-admission", webhookServiceName: "fixops-webhook", webhookServicePort: 443 });
+    expect(loadOperatorConfig(base, { FIXOPS_WEBHOOK_ENABLED: "false" }).webhookEnabled).toBe(false);
     const c = loadOperatorConfig(base, { FIXOPS_WEBHOOK_ENABLED: "true", FIXOPS_WEBHOOK_PORT: "10443", FIXOPS_WEBHOOK_URL: "https://127.0.0.1:10443", FIXOPS_WEBHOOK_NAMESPACE_LABEL: "a=b" });
     expect(c).toMatchObject({ webhookEnabled: true, webhookPort: 10443, webhookUrl: "https://127.0.0.1:10443", webhookNamespaceLabel: "a=b" });
     expect(() => loadOperatorConfig({ ...base, webhookNamespaceLabel: "nolabel" }, {})).toThrow(/key=value/);
+  });
+});
+
+describe("desiredWebhookConfiguration", () => {
+  const base = { databaseUrl: "postgres://x", identity: "me", namespace: "fixops-system" };
+  const ca = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+
+  it("in cluster (no URL) calls the webhook through its Service, with certificate names the API server checks", () => {
+    const config = loadOperatorConfig(base, {});
+    const vwc = desiredWebhookConfiguration(config, ca);
+    expect(vwc.metadata.name).toBe("fixops-admission");
+    expect(vwc.webhooks.map((w) => [w.name, w.failurePolicy, w.clientConfig.service, w.clientConfig.url])).toEqual([
+      ["workloads-fail.admission.fixops.io", "Fail", { name: "fixops-webhook", namespace: "fixops-system", path: "/validate/workloads", port: 443 }, undefined],
+      ["workloads-ignore.admission.fixops.io", "Ignore", { name: "fixops-webhook", namespace: "fixops-system", path: "/validate/workloads", port: 443 }, undefined],
+      ["resources.admission.fixops.io", "Ignore", { name: "fixops-webhook", namespace: "fixops-system", path: "/validate/fixops", port: 443 }, undefined],
+    ]);
+    for (const w of vwc.webhooks) expect(Buffer.from(w.clientConfig.caBundle, "base64").toString()).toBe(ca);
+    expect(servingCertificateNames(config)).toEqual({ dnsNames: ["fixops-webhook.fixops-system.svc", "fixops-webhook.fixops-system.svc.cluster.local"], ipAddresses: [] });
+  });
+
+  it("uses the configured Service name, namespace and port", () => {
+    const config = loadOperatorConfig(base, { FIXOPS_WEBHOOK_SERVICE_NAME: "hook", FIXOPS_WEBHOOK_SERVICE_NAMESPACE: "sec", FIXOPS_WEBHOOK_SERVICE_PORT: "8443" });
+    expect(desiredWebhookConfiguration(config, ca).webhooks[0]!.clientConfig.service).toEqual({ name: "hook", namespace: "sec", path: "/validate/workloads", port: 8443 });
+    expect(servingCertificateNames(config).dnsNames).toEqual(["hook.sec.svc", "hook.sec.svc.cluster.local"]);
+  });
+
+  it("registers by URL when one is set, and scopes every webhook to the namespace label", () => {
+    const config = loadOperatorConfig({ ...base, webhookUrl: "https://127.0.0.1:10443", webhookHost: "127.0.0.1", webhookNamespaceLabel: "team=a" }, {});
+    const vwc = desiredWebhookConfiguration(config, ca);
+    expect(vwc.webhooks.map((w) => w.clientConfig.url)).toEqual(["https://127.0.0.1:10443/validate/workloads", "https://127.0.0.1:10443/validate/workloads", "https://127.0.0.1:10443/validate/fixops"]);
+    for (const w of vwc.webhooks) {
+      expect(w.clientConfig.service).toBeUndefined();
+      expect(w.namespaceSelector!.matchExpressions).toContainEqual({ key: "team", operator: "In", values: ["a"] });
+    }
+    expect(servingCertificateNames(config)).toEqual({ dnsNames: [], ipAddresses: ["127.0.0.1"] });
   });
 });

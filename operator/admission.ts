@@ -4,7 +4,7 @@
 // failure-policy labels that scope it.
 import type { Registry } from "prom-client";
 import { PolicyGateSpec } from "../api/v1alpha1/index.js";
-import { readClusterReport } from "../controllers/scanresult/report-source.js";
+import { readClusterReport, readReportSource, type StoredReports } from "../controllers/scanresult/report-source.js";
 import { validateScanResult } from "../controllers/scanresult/validate.js";
 import type { Informers } from "../controllers/shared/deps.js";
 import { analyseReports, parseReport, type ArtifactAssessment, type FeedSnapshots } from "../engine/index.js";
@@ -13,7 +13,7 @@ import { EngineDecider } from "../webhooks/admission/engine-decider.js";
 import { ImageDecisionIndex } from "../webhooks/admission/image-index.js";
 import { createWebhookServer, type DenialRecord, type WebhookServer } from "../webhooks/server/server.js";
 import { CertificateRotator, type CertificateBundle, type CertificateStore } from "../webhooks/tls/rotator.js";
-import { FAILURE_POLICY_LABEL, buildValidatingWebhookConfiguration, namespaceFailurePolicy, type FailurePolicy } from "../webhooks/tls/webhook-config.js";
+import { FAILURE_POLICY_LABEL, buildValidatingWebhookConfiguration, namespaceFailurePolicy, type FailurePolicy, type ValidatingWebhookConfiguration } from "../webhooks/tls/webhook-config.js";
 import { systemTimers, type Clock } from "./clock.js";
 import type { OperatorConfig } from "./config.js";
 import { errorMessage } from "./errors.js";
@@ -29,6 +29,8 @@ export interface AdmissionDeps {
   registry: Registry;
   /** The same feed snapshots the controllers decide with. */
   feeds: FeedView;
+  /** Reports `fixops push` stored in the ledger. */
+  storedReports?: StoredReports;
   recorder: EventRecorder;
 }
 
@@ -83,13 +85,13 @@ export class SecretCertificateStore implements CertificateStore {
 }
 
 /** Reads a ScanResult's report and runs the engine to an assessment; null when it cannot be indexed. */
-export async function assessScanResult(kube: KubePort, obj: KubeObject, now: Date, feeds: FeedSnapshots = {}): Promise<{ assessment: ArtifactAssessment; image: string; digest?: string; scannedAt?: string } | { error: string }> {
+export async function assessScanResult(kube: KubePort, obj: KubeObject, now: Date, feeds: FeedSnapshots = {}, stored?: StoredReports): Promise<{ assessment: ArtifactAssessment; image: string; digest?: string; scannedAt?: string } | { error: string }> {
   const v = validateScanResult(obj.spec);
   if (!v.ok) return { error: v.message };
   const ns = obj.metadata.namespace!;
-  // Stored reports live in the database; the request path (and this feeder) never reads it.
-  if (v.source.kind === "stored") return { error: "reports stored in the ledger are not indexed for admission yet" };
-  const read = await readClusterReport(kube, ns, v.source);
+  // Stored reports live in the database: this feeder reads them (off the request path, which never does).
+  if (v.source.kind === "stored" && !stored) return { error: "this replica has no access to the ledger's stored reports" };
+  const read = v.source.kind === "stored" ? await readReportSource(kube, stored!, ns, v.source) : await readClusterReport(kube, ns, v.source);
   if (!read.ok) return { error: read.message };
   const text = read.bytes.toString("utf8");
   const spec = v.spec;
@@ -109,6 +111,44 @@ function splitList(s: string | undefined): string[] {
     .split(",")
     .map((x) => x.trim())
     .filter(Boolean);
+}
+
+/**
+ * The operator's ValidatingWebhookConfiguration: by URL when one is configured (out of cluster,
+ * tests), otherwise through the webhook's Service (in cluster).
+ */
+export function desiredWebhookConfiguration(config: OperatorConfig, caBundlePem: string): ValidatingWebhookConfiguration {
+  const desired = buildValidatingWebhookConfiguration({
+    name: config.webhookConfigName,
+    operatorNamespace: config.namespace,
+    client: config.webhookUrl
+      ? { url: config.webhookUrl }
+      : { service: { name: config.webhookServiceName, namespace: config.webhookServiceNamespace ?? config.namespace, port: config.webhookServicePort } },
+    caBundlePem,
+    labels: { "app.kubernetes.io/managed-by": "fixops-operator" },
+  });
+  if (config.webhookNamespaceLabel) {
+    const [key, value] = config.webhookNamespaceLabel.split("=") as [string, string];
+    for (const w of desired.webhooks) {
+      w.namespaceSelector = { matchExpressions: [...(w.namespaceSelector?.matchExpressions ?? []), { key, operator: "In", values: [value] }] };
+    }
+  }
+  return desired;
+}
+
+/** Names for the serving certificate: as configured, else the Service's DNS names (in cluster) or the listen address. */
+export function servingCertificateNames(config: OperatorConfig): { dnsNames: string[]; ipAddresses: string[] } {
+  const ipAddresses = splitList(config.webhookIpAddresses);
+  const dnsNames = splitList(config.webhookDnsNames);
+  if (ipAddresses.length === 0 && dnsNames.length === 0) {
+    if (config.webhookHost === "0.0.0.0" || config.webhookHost === "::") {
+      const svc = `${config.webhookServiceName}.${config.webhookServiceNamespace ?? config.namespace}`;
+      // The API server calls `<service>.<namespace>.svc` and checks the certificate against that name.
+      dnsNames.push(`${svc}.svc`, `${svc}.svc.cluster.local`);
+    } else if (/^[\d.]+$/.test(config.webhookHost) || config.webhookHost.includes(":")) ipAddresses.push(config.webhookHost);
+    else dnsNames.push(config.webhookHost);
+  }
+  return { dnsNames, ipAddresses };
 }
 
 export async function startAdmission(config: OperatorConfig, deps: AdmissionDeps): Promise<RunningAdmission> {
@@ -132,7 +172,7 @@ export async function startAdmission(config: OperatorConfig, deps: AdmissionDeps
       return;
     }
     try {
-      const r = await assessScanResult(kube, obj, clock.now(), deps.feeds.current());
+      const r = await assessScanResult(kube, obj, clock.now(), deps.feeds.current(), deps.storedReports);
       if (stopped || generation.get(k) !== gen) return;
       if ("error" in r) {
         index.delete(key);
@@ -179,29 +219,10 @@ export async function startAdmission(config: OperatorConfig, deps: AdmissionDeps
   informers.riskExceptions.onEvent((_t, obj) => decider.setExceptions(obj.metadata.namespace!, informers.riskExceptions.list(obj.metadata.namespace!)));
 
   // ---- TLS and the server ----------------------------------------------------------------------
-  const ipAddresses = splitList(config.webhookIpAddresses);
-  const dnsNames = splitList(config.webhookDnsNames);
-  if (ipAddresses.length === 0 && dnsNames.length === 0) {
-    if (config.webhookHost === "0.0.0.0" || config.webhookHost === "::") dnsNames.push(`fixops-webhook.${operatorNamespace}.svc`);
-    else if (/^[\d.]+$/.test(config.webhookHost) || config.webhookHost.includes(":")) ipAddresses.push(config.webhookHost);
-    else dnsNames.push(config.webhookHost);
-  }
+  const { dnsNames, ipAddresses } = servingCertificateNames(config);
   let server: WebhookServer | undefined;
   const applyWebhookConfiguration = async (bundle: CertificateBundle) => {
-    if (!config.webhookUrl) return;
-    const desired = buildValidatingWebhookConfiguration({
-      name: config.webhookConfigName,
-      operatorNamespace,
-      client: { url: config.webhookUrl },
-      caBundlePem: bundle.caCrt,
-      labels: { "app.kubernetes.io/managed-by": "fixops-operator" },
-    });
-    if (config.webhookNamespaceLabel) {
-      const [key, value] = config.webhookNamespaceLabel.split("=") as [string, string];
-      for (const w of desired.webhooks) {
-        w.namespaceSelector = { matchExpressions: [...(w.namespaceSelector?.matchExpressions ?? []), { key, operator: "In", values: [value] }] };
-      }
-    }
+    const desired = desiredWebhookConfiguration(config, bundle.caCrt);
     const existing = await kube.get<KubeObject>(Resources.ValidatingWebhookConfiguration, undefined, desired.metadata.name);
     if (!existing) await kube.create(Resources.ValidatingWebhookConfiguration, desired as unknown as KubeObject);
     else await kube.replace(Resources.ValidatingWebhookConfiguration, { ...(desired as unknown as KubeObject), metadata: { ...desired.metadata, resourceVersion: existing.metadata.resourceVersion! } });

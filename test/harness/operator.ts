@@ -27,10 +27,29 @@ export async function operatorConfig(overrides: Partial<OperatorConfig> & { watc
       // Tests never reach the internet: feeds come from a loopback server, a file or a ConfigMap.
       epssSource: "none",
       kevSource: "none",
+      // The webhook is on by default in the operator; a test that wants it asks for webhookOverrides().
+      webhookEnabled: false,
       ...overrides,
     },
     {},
   );
+}
+
+/**
+ * The admission webhook on a free loopback port, registered by URL under a configuration name of its
+ * own and scoped to namespaces carrying `label` (key=value), so parallel tests never see each
+ * other's webhooks.
+ */
+export async function webhookOverrides(label: string): Promise<Pick<OperatorConfig, "webhookEnabled" | "webhookHost" | "webhookPort" | "webhookUrl" | "webhookConfigName" | "webhookNamespaceLabel">> {
+  const port = await freePort();
+  return {
+    webhookEnabled: true,
+    webhookHost: "127.0.0.1",
+    webhookPort: port,
+    webhookUrl: `https://127.0.0.1:${port}`,
+    webhookConfigName: `fixops-admission-test-${suffix()}`,
+    webhookNamespaceLabel: label,
+  };
 }
 
 export async function runOperatorInProcess(config: OperatorConfig, overrides: OperatorOverrides = {}): Promise<RunningOperator> {
@@ -74,6 +93,8 @@ export async function spawnOperator(args: { watchNamespace: string; identity: st
         FIXOPS_LOG_LEVEL: "info",
         FIXOPS_EPSS_SOURCE: "none",
         FIXOPS_KEV_SOURCE: "none",
+        // On by default in the operator; these tests do not exercise admission.
+        FIXOPS_WEBHOOK_ENABLED: "false",
         ...args.extraEnv,
       },
     },
