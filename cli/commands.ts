@@ -3,6 +3,7 @@ import { registerMigrate } from "./migrate.js";
 import { registerOperator } from "./operator.js";
 import { registerEvaluate } from "./evaluate.js";
 import { registerImport } from "./import.js";
+import { registerPush } from "./push.js";
 
 /** Every sub-command registers itself here (one line each). */
 export function registerCommands(program: Command): void {
@@ -10,4 +11,5 @@ export function registerCommands(program: Command): void {
   registerMigrate(program);
   registerEvaluate(program);
   registerImport(program);
+  registerPush(program);
 }

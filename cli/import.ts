@@ -4,7 +4,7 @@ import { createHash } from "node:crypto";
 import { Command, Option } from "commander";
 import { stringify } from "yaml";
 import { API_VERSION, ReportFormat, ScanResultSpec, type ScanResultResource } from "../api/v1alpha1/index.js";
-import { ReportParseError, parseImageRef, parseReport } from "../engine/index.js";
+import { ReportParseError, parseImageRef, parseReport, type ParsedReport } from "../engine/index.js";
 import { readInput } from "./evaluate.js";
 
 /**
@@ -44,7 +44,7 @@ export function renderScanResult(opts: ImportOptions): string {
     new Error(
       `${opts.report}: ${what} is ${kib(size)}, over the ${kib(MAX_INLINE_REPORT_BYTES)} FixOps allows inline in a ScanResult ` +
         `(etcd stores at most 1.5 MiB per object, and apply tools keep a second copy of it). ` +
-        `Store the report in the FixOps ledger instead: fixops push --report ${opts.report} --image ${opts.image}`,
+        `Store the report in the FixOps ledger instead: fixops push --report ${opts.report} --image ${opts.image} --namespace ${opts.namespace ?? "<namespace>"}`,
     );
   if (bytes.length > MAX_INLINE_REPORT_BYTES) throw tooBig(bytes.length, "the report");
   let text: string;
@@ -60,28 +60,39 @@ export function renderScanResult(opts: ImportOptions): string {
     if (err instanceof ReportParseError) throw new Error(err.message);
     throw err;
   }
+  const obj = scanResultFor(opts, report, { inline: text });
+  // etcd stores the object as JSON: that is the size that counts.
+  const size = Buffer.byteLength(JSON.stringify(obj));
+  if (size > MAX_INLINE_REPORT_BYTES) throw tooBig(size, "the ScanResult with its report inline");
+  return stringify(obj, { lineWidth: 0, blockQuote: "literal" });
+}
+
+/** The ScanResult for a parsed report, its report given by `report` (inline text or a stored digest). */
+export function scanResultFor(
+  opts: { image: string; name?: string; namespace?: string },
+  report: ParsedReport,
+  source: ScanResultSpec["report"],
+): Omit<ScanResultResource, "status"> {
+  const ref = parseImageRef(opts.image);
+  if (!ref) throw new Error(`--image ${JSON.stringify(opts.image)} is not a valid image reference`);
   const digest = ref.digest?.startsWith("sha256:") ? ref.digest : report.artifact.digest;
   const spec: ScanResultSpec = {
     artifact: { image: opts.image, ...(digest ? { digest } : {}) },
     scanner: { name: report.scanner.name, ...(report.scanner.version ? { version: report.scanner.version } : {}) },
     format: report.format,
-    report: { inline: text },
+    report: source,
     ...(report.scannedAt ? { scannedAt: report.scannedAt } : {}),
   };
   const checked = ScanResultSpec.safeParse(spec);
   if (!checked.success) throw new Error(`cannot build a valid ScanResult: ${checked.error.issues.map((i) => `spec.${i.path.join(".")}: ${i.message}`).join("; ")}`);
   const name = opts.name ?? nameFor(opts.image);
   if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(name) || name.length > 253) throw new Error(`--name ${JSON.stringify(name)} is not a valid Kubernetes object name (lower-case letters, digits, "-" and ".")`);
-  const obj: Omit<ScanResultResource, "status"> = {
+  return {
     apiVersion: API_VERSION,
     kind: "ScanResult",
     metadata: { name, ...(opts.namespace ? { namespace: opts.namespace } : {}) },
     spec,
   };
-  // etcd stores the object as JSON: that is the size that counts.
-  const size = Buffer.byteLength(JSON.stringify(obj));
-  if (size > MAX_INLINE_REPORT_BYTES) throw tooBig(size, "the ScanResult with its report inline");
-  return stringify(obj, { lineWidth: 0, blockQuote: "literal" });
 }
 
 /** `ghcr.io/acme/api:1.4.2` → `api-1.4.2-<8 hex of the image>`: stable for an image, distinct across registries. */

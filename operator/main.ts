@@ -15,6 +15,8 @@ import { createLogger, type Logger } from "./logger.js";
 import { OperatorMetrics } from "./metrics.js";
 import { StatusWriter } from "./status.js";
 import { createControllers } from "../controllers/index.js";
+import { InformerIntegrationResolver } from "../controllers/shared/integration-credentials.js";
+import { OutboxWorker } from "../outbox/worker.js";
 import type { ControllerDeps, Informers } from "../controllers/shared/deps.js";
 import { FeedManager } from "../feeds/manager.js";
 import { parseFeedSource } from "../feeds/source.js";
@@ -81,6 +83,17 @@ export async function startOperator(config: OperatorConfig, overrides: OperatorO
     feeds,
   };
   const controllers = createControllers(deps, config.workers, { whatIfRefreshMs: config.whatIfRefreshSeconds * 1000 });
+  // Delivers outbox rows to the ALMs on the leader; each delivery re-runs its task to project the result.
+  const taskController = controllers.find((c) => c.kind === "RemediationTask");
+  const outbox = new OutboxWorker({
+    pool,
+    resolver: new InformerIntegrationResolver(kube, informers.integrations, clock),
+    clock,
+    log: log.child({ component: "outbox" }),
+    metrics,
+    ...(ns ? { namespace: ns } : {}),
+    onChange: (namespace, task) => taskController?.queue.add(`${namespace}/${task}`),
+  });
 
   // Admission runs on every replica, from the same informers; no leader needed.
   let admission: RunningAdmission | undefined;
@@ -129,12 +142,16 @@ export async function startOperator(config: OperatorConfig, overrides: OperatorO
         feeds.nudge();
         // Work only from synced caches: a leader acting on a half-listed cache would miss objects.
         void Promise.all(allInformers.map((i) => i.synced)).then(() => {
-          if (elector.isLeader()) for (const c of controllers) c.start();
+          if (elector.isLeader()) {
+            for (const c of controllers) c.start();
+            outbox.start();
+          }
         });
       },
       onStoppedLeading: () => {
         metrics.isLeader.set(0);
         for (const c of controllers) void c.stop();
+        void outbox.stop();
       },
       onNewLeader: (id) => log.info({ leader: id }, "observed leader"),
     },
@@ -158,6 +175,7 @@ export async function startOperator(config: OperatorConfig, overrides: OperatorO
         await feeds.stop();
         await elector.stop();
         await Promise.all(controllers.map((c) => c.stop()));
+        await outbox.stop();
         for (const c of controllers) c.shutDown();
         await admission?.stop();
         kube.close();

@@ -9,6 +9,12 @@ export class OperatorMetrics {
   readonly queueDepth: Gauge<"kind">;
   readonly isLeader: Gauge;
   readonly statusWrites: Counter<"kind">;
+  readonly outboxDeliveries: Counter<"operation" | "result">;
+  readonly outboxDeliverySeconds: Histogram<"operation">;
+  readonly outboxDeadLetters: Counter<"operation">;
+  readonly remediationTransitions: Counter<"to">;
+  readonly remediationSlaBreaches: Counter<"severity">;
+  readonly remediationMttrSeconds: Histogram<"severity">;
 
   constructor(registry = new Registry(), withDefaults = true) {
     this.registry = registry;
@@ -47,6 +53,44 @@ export class OperatorMetrics {
       name: "fixops_status_writes_total",
       help: "Status subresource writes by kind (unchanged statuses are not written)",
       labelNames: ["kind"],
+      registers: [registry],
+    });
+    this.outboxDeliveries = new Counter({
+      name: "fixops_outbox_deliveries_total",
+      help: "Outbox delivery attempts by operation and result (delivered, retry, rate_limited, deferred, dead)",
+      labelNames: ["operation", "result"],
+      registers: [registry],
+    });
+    this.outboxDeliverySeconds = new Histogram({
+      name: "fixops_outbox_delivery_latency_seconds",
+      help: "Time from a row entering the outbox to its delivery to the ALM",
+      labelNames: ["operation"],
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800],
+      registers: [registry],
+    });
+    this.outboxDeadLetters = new Counter({
+      name: "fixops_outbox_dead_letters_total",
+      help: "Outbox rows dead-lettered (attempts exhausted or a permanent ALM error), by operation",
+      labelNames: ["operation"],
+      registers: [registry],
+    });
+    this.remediationTransitions = new Counter({
+      name: "fixops_remediation_transitions_total",
+      help: "RemediationTask state transitions, by target state",
+      labelNames: ["to"],
+      registers: [registry],
+    });
+    this.remediationSlaBreaches = new Counter({
+      name: "fixops_remediation_sla_breaches_total",
+      help: "RemediationTasks whose SLA was breached (counted once, at the due instant), by severity",
+      labelNames: ["severity"],
+      registers: [registry],
+    });
+    this.remediationMttrSeconds = new Histogram({
+      name: "fixops_remediation_mttr_seconds",
+      help: "Time from task creation to RESOLVED, by severity",
+      labelNames: ["severity"],
+      buckets: [3600, 86_400, 3 * 86_400, 7 * 86_400, 14 * 86_400, 30 * 86_400, 90 * 86_400, 180 * 86_400, 365 * 86_400],
       registers: [registry],
     });
   }

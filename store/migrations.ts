@@ -68,4 +68,72 @@ CREATE TABLE feed_snapshots (
 );
 `,
   },
+  {
+    version: 2,
+    name: "remediation",
+    sql: `
+-- The remediation ledger. A task row is the authority for the task's state (the RemediationTask status
+-- is its projection); every transition is also an audit_events row (kind 'RemediationTask').
+CREATE TABLE remediation_tasks (
+  namespace        text NOT NULL,
+  name             text NOT NULL,
+  uid              text,
+  cluster_key      text NOT NULL,
+  severity         text NOT NULL,
+  state            text NOT NULL DEFAULT 'OPEN',
+  sla_due_at       timestamptz,
+  sla_source       text,
+  sla_breached_at  timestamptz,
+  retry_token      text,
+  created_at       timestamptz NOT NULL DEFAULT now(),
+  updated_at       timestamptz NOT NULL DEFAULT now(),
+  resolved_at      timestamptz,
+  PRIMARY KEY (namespace, name),
+  CONSTRAINT remediation_tasks_state CHECK (state IN ('OPEN','ASSIGNED','IN_PROGRESS','VERIFICATION','RESOLVED','ACCEPTED_RISK','FALSE_POSITIVE'))
+);
+CREATE INDEX remediation_tasks_cluster ON remediation_tasks (namespace, cluster_key);
+
+-- Work for ALMs, written in the same transaction as the task change that caused it.
+CREATE TABLE outbox (
+  id               bigserial PRIMARY KEY,
+  namespace        text NOT NULL,
+  task             text NOT NULL,
+  integration      text NOT NULL,
+  operation        text NOT NULL,
+  payload          jsonb NOT NULL DEFAULT '{}'::jsonb,
+  idempotency_key  text NOT NULL,
+  status           text NOT NULL DEFAULT 'pending',
+  attempts         integer NOT NULL DEFAULT 0,
+  next_attempt_at  timestamptz NOT NULL DEFAULT now(),
+  claimed_until    timestamptz,
+  last_error       text,
+  created_at       timestamptz NOT NULL DEFAULT now(),
+  delivered_at     timestamptz,
+  CONSTRAINT outbox_status CHECK (status IN ('pending','delivered','dead')),
+  CONSTRAINT outbox_operation CHECK (operation IN ('create','set_state','comment'))
+);
+-- One ticket-creating row per (task, integration), ever: a re-run reconcile cannot queue a second create.
+CREATE UNIQUE INDEX outbox_one_create ON outbox (namespace, task, integration) WHERE operation = 'create';
+CREATE UNIQUE INDEX outbox_idempotency ON outbox (namespace, idempotency_key);
+CREATE INDEX outbox_due ON outbox (next_attempt_at) WHERE status = 'pending';
+CREATE INDEX outbox_task ON outbox (namespace, task);
+
+-- The ticket each task has in each Integration.
+CREATE TABLE ticket_links (
+  namespace        text NOT NULL,
+  task             text NOT NULL,
+  integration      text NOT NULL,
+  ticket_ref       text NOT NULL,
+  ticket_key       text NOT NULL,
+  url              text NOT NULL,
+  state            text NOT NULL,
+  category         text NOT NULL,
+  idempotency_key  text NOT NULL,
+  created_at       timestamptz NOT NULL DEFAULT now(),
+  synced_at        timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (namespace, task, integration)
+);
+CREATE INDEX ticket_links_ref ON ticket_links (namespace, integration, ticket_ref);
+`,
+  },
 ];

@@ -3,20 +3,13 @@
 import { parseDurationMs, type IntegrationResource } from "../../api/v1alpha1/index.js";
 import { AuthError, SsrfBlockedError, TerminalError, checkIntegrationUrl, createConnector, type Credentials } from "../../connectors/index.js";
 import { errorMessage } from "../../operator/errors.js";
-import { Resources, type KubeObject } from "../../operator/kube/port.js";
 import type { ControllerDeps } from "../shared/deps.js";
+import { readIntegrationCredentials } from "../shared/integration-credentials.js";
 import { ready } from "../shared/ready.js";
 import type { Plan } from "../shared/reconcile-status.js";
 import { checkSecretKeys, planFromCredentialCheck, validateIntegration, type CredentialOutcome, type IntegrationPlan } from "./decide.js";
 
-type SecretObject = KubeObject & { data?: Record<string, string> };
-
-export function decodeSecret(secret: SecretObject): Credentials {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(secret.data ?? {})) out[k] = Buffer.from(v, "base64").toString("utf8").trim();
-  const { username, password, token, url, secret: s } = out;
-  return { username, password, token, url, secret: s };
-}
+export { decodeSecret } from "../shared/integration-credentials.js";
 
 export async function checkCredentials(
   integration: IntegrationResource,
@@ -43,17 +36,12 @@ export async function planIntegration(deps: Pick<ControllerDeps, "kube" | "log">
   const recheckMs = parseDurationMs(spec.syncInterval);
   const secretName = spec.credentialsSecretRef!.name;
   // Only the Integration's own namespace: a tenant can never point at another tenant's Secret.
-  const secret = await deps.kube.get<SecretObject>(Resources.Secret, obj.metadata.namespace, secretName);
-  if (!secret) {
-    return {
-      status: {},
-      conditions: [ready("False", "SecretNotFound", `Secret ${secretName} not found in namespace ${obj.metadata.namespace}`, gen)],
-      requeueAfterMs: Math.min(recheckMs, 30_000),
-    };
-  }
+  const read = await readIntegrationCredentials(deps.kube, obj.metadata.namespace ?? "", spec);
+  if (!read.ok) return { status: {}, conditions: [ready("False", read.reason, read.message, gen)], requeueAfterMs: Math.min(recheckMs, 30_000) };
+  const secret = read.secret;
   const keyProblem = checkSecretKeys(spec.type, new Set(Object.keys(secret.data ?? {})));
   if (keyProblem) return { status: {}, conditions: [ready("False", "InvalidSecret", `Secret ${secretName}: ${keyProblem}`, gen)], requeueAfterMs: Math.min(recheckMs, 30_000) };
-  const outcome = await checkCredentials({ ...obj, spec }, decodeSecret(secret), deps.log);
+  const outcome = await checkCredentials({ ...obj, spec }, read.credentials, deps.log);
   return planFromCredentialCheck({ ...obj, spec }, outcome, now, recheckMs);
 }
 

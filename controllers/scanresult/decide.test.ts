@@ -123,7 +123,7 @@ describe("planScanResult", () => {
     ["InvalidSpec", "spec.report must have exactly one of inline, configMapKeyRef, secretKeyRef, storedRef (found none)"],
     ["ReportNotFound", "ConfigMap team-a/reports not found"],
     ["ReportUnparseable", "trivy: unexpected token (line 1, column 3)"],
-    ["StoredReportUnsupported", "stored reports arrive with `fixops push` (not yet available)"],
+    ["ReportNotFound", "no report sha256:00 is stored for namespace team-a (store it with `fixops push --namespace team-a`)"],
   ] as const)("failure %s → Ready=False with the message", (reason, message) => {
     const p = planScanResult(scan(), { reason, message }, [blockCritical], [], now0);
     expect(p.conditions[0]).toMatchObject({ type: "Ready", status: "False", reason, message, observedGeneration: 2 });

@@ -26,7 +26,7 @@ export const MAX_MESSAGE = 1024;
 export const MAX_REQUEUE_MS = 24 * 3600_000;
 
 /** Why a ScanResult could not be decided. */
-export type Failure = { reason: "InvalidSpec" | "ReportNotFound" | "ReportUnparseable" | "StoredReportUnsupported" | "StoreUnavailable"; message: string };
+export type Failure = { reason: "InvalidSpec" | "ReportNotFound" | "ReportUnparseable" | "StoreUnavailable"; message: string };
 
 export interface Analysed {
   digest: string;

@@ -24,7 +24,7 @@ export function specChangeFilter<T extends KubeObject>(informer: Informer<T>): (
   };
 }
 
-export function scanResultController(deps: ControllerDeps, workers: number): Controller {
+export function scanResultController(deps: ControllerDeps, workers: number, watchNamespace?: string): Controller {
   const { informers } = deps;
   const cache = new AnalysisCache(256);
   const allInNamespace = (changed: (obj: KubeObject) => boolean) => (obj: KubeObject): string[] =>
@@ -41,6 +41,17 @@ export function scanResultController(deps: ControllerDeps, workers: number): Con
     log: deps.log,
     metrics: deps.metrics,
   });
+  // ScanResults deleted while no operator ran still have findings in the ledger: once the cache is
+  // complete, their keys go through the queue like any deletion (reconcile finds them gone).
+  void informers.scanResults.synced
+    .then(async () => {
+      const r = await deps.pool.query<{ namespace: string; scan_result: string }>(
+        `SELECT DISTINCT namespace, scan_result FROM scan_findings${watchNamespace ? " WHERE namespace = $1" : ""}`,
+        watchNamespace ? [watchNamespace] : [],
+      );
+      for (const row of r.rows) if (!informers.scanResults.get(row.namespace, row.scan_result)) controller.queue.add(`${row.namespace}/${row.scan_result}`);
+    })
+    .catch((err: unknown) => deps.log.warn({ err: err instanceof Error ? err.message : String(err) }, "could not look for findings of deleted ScanResults"));
   // A new EPSS or KEV snapshot can change every score and decision.
   deps.feeds.onChange(() => {
     for (const s of informers.scanResults.list()) controller.queue.add(`${s.metadata.namespace}/${s.metadata.name}`);

@@ -8,6 +8,7 @@ import type { KubeObject } from "../../operator/kube/port.js";
 import { Resources } from "../../operator/kube/port.js";
 import { inTransaction } from "../../store/pool.js";
 import type { ControllerDeps } from "../shared/deps.js";
+import { createRemediationTasks } from "../remediationtask/create.js";
 import { reconcileWithPlan } from "../shared/reconcile-status.js";
 import { planScanResult, type Analysed, type Failure, type ScanResultPlan } from "./decide.js";
 import { readClusterReport } from "./report-source.js";
@@ -159,6 +160,9 @@ export function reconcileScanResult(deps: ControllerDeps, cache: AnalysisCache, 
   return reconcileWithPlan<ScanResultResource & KubeObject, ScanResultPlan["status"]>(deps, Resources.ScanResult, key, async (obj, now): Promise<ScanResultPlan> => {
     const input = await analyseScanResult(deps, obj, now, cache);
     const ns = obj.metadata.namespace;
-    return planScanResult(obj, input, deps.informers.policyGates.list(ns), deps.informers.riskExceptions.list(ns), now);
+    // Remediation: tasks for the findings gates mark for action (a failure only delays them).
+    const retryMs = "analysis" in input ? await createRemediationTasks(deps, obj, input.analysis, now) : undefined;
+    const plan = planScanResult(obj, input, deps.informers.policyGates.list(ns), deps.informers.riskExceptions.list(ns), now);
+    return retryMs === undefined ? plan : { ...plan, requeueAfterMs: Math.min(plan.requeueAfterMs ?? retryMs, retryMs) };
   });
 }

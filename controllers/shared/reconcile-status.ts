@@ -20,10 +20,16 @@ export async function reconcileWithPlan<T extends KubeObject, S extends object>(
   res: ResourceType,
   key: string,
   plan: (obj: T, now: Date) => Promise<Plan<S>> | Plan<S>,
+  /** Called when the object no longer exists (to drop what the operator kept for it). */
+  onGone?: (namespace: string, name: string) => Promise<void>,
 ): Promise<ReconcileResult | void> {
   const { namespace, name } = splitKey(key);
   const obj = await deps.kube.get<T>(res, namespace, name);
-  if (!obj || obj.metadata.deletionTimestamp) return;
+  if (!obj) {
+    await onGone?.(namespace ?? "", name);
+    return;
+  }
+  if (obj.metadata.deletionTimestamp) return;
   const now = deps.clock.now();
   const p = await plan(obj, now);
   const current = (obj.status ?? {}) as { conditions?: Condition[] };
