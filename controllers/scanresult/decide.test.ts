@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@jest/globals";
 import type { PolicyGateResource, RiskExceptionResource, ScanResultResource } from "../../api/v1alpha1/index.js";
 import { analyseReports, parseReport } from "../../engine/index.js";
-import { MAX_REASON_CHARS, planScanResult, type Analysed } from "./decide.js";
+import { MAX_REASON_CHARS, REPORT_RECHECK_MS, planScanResult, type Analysed } from "./decide.js";
 
 const NS = "team-a";
 const IMAGE = "ghcr.io/acme/api:1.4.2";
@@ -62,6 +62,14 @@ const log4j = analysed([{ id: "CVE-2021-44228", sev: "CRITICAL", pkg: "log4j-cor
 const blockCritical = gate("block-critical", { blockRules: [{ name: "critical", minSeverity: "CRITICAL" }] });
 
 describe("planScanResult", () => {
+  it("re-reads a report kept in a ConfigMap or Secret every REPORT_RECHECK_MS; an inline one only when something changes", () => {
+    expect(planScanResult(scan(), log4j, [blockCritical], [], now0).requeueAfterMs).toBeUndefined();
+    const inConfigMap = { ...scan(), spec: { artifact: { image: IMAGE }, report: { configMapKeyRef: { name: "reports", key: "trivy.json" } } } } as ScanResultResource;
+    expect(planScanResult(inConfigMap, log4j, [blockCritical], [], now0).requeueAfterMs).toBe(REPORT_RECHECK_MS);
+    // An exception expiring sooner still wins.
+    expect(planScanResult(inConfigMap, log4j, [blockCritical], [exception("soon", "2026-06-01T00:00:06Z")], now0).requeueAfterMs).toBe(6000);
+  });
+
   it.each([
     ["no gate in the namespace → default gate blocks CRITICAL", [], [], "BLOCK", ["default"]],
     ["gate of another namespace is ignored (default gate applies)", [gate("other", { blockRules: [] }, "team-b")], [], "BLOCK", ["default"]],

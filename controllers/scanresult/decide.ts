@@ -22,6 +22,8 @@ export const MAX_EXCEPTIONS = 50;
 export const MAX_TOP_FINDINGS = 10;
 export const MAX_STRING = 256;
 export const MAX_MESSAGE = 1024;
+/** How often a report kept in a ConfigMap or Secret is read again. */
+export const REPORT_RECHECK_MS = 5 * 60_000;
 /** Longest requeue (the informer resync also catches anything later). */
 export const MAX_REQUEUE_MS = 24 * 3600_000;
 
@@ -145,6 +147,10 @@ export function planScanResult(
     const ms = Date.parse(d.nextChangeAt) - now.getTime();
     if (Number.isFinite(ms)) requeueAfterMs = Math.min(MAX_REQUEUE_MS, Math.max(1, ms));
   }
+  // A report in a ConfigMap or Secret can change without the ScanResult changing (those kinds are not
+  // watched: a cluster-wide Secret watch is more access than the operator should hold). Re-read it.
+  const report = (obj.spec as { report?: { configMapKeyRef?: unknown; secretKeyRef?: unknown } } | undefined)?.report;
+  if (report?.configMapKeyRef || report?.secretKeyRef) requeueAfterMs = Math.min(requeueAfterMs ?? REPORT_RECHECK_MS, REPORT_RECHECK_MS);
   const msg = `${decision.outcome} (risk ${decision.riskScore}, ${s.unique} unique of ${s.raw} findings; gates: ${
     gin.length ? decision.gates.map((g) => g.name).slice(0, 5).join(", ") || "none selects this artifact" : "default"
   })`;
