@@ -3,6 +3,7 @@ import { registerMigrate } from "./migrate.js";
 import { registerOperator } from "./operator.js";
 import { registerEvaluate } from "./evaluate.js";
 import { registerImport } from "./import.js";
+import { registerOutbox } from "./outbox.js";
 import { registerPush } from "./push.js";
 
 /** Every sub-command registers itself here (one line each). */
@@ -11,5 +12,6 @@ export function registerCommands(program: Command): void {
   registerMigrate(program);
   registerEvaluate(program);
   registerImport(program);
+  registerOutbox(program);
   registerPush(program);
 }

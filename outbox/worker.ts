@@ -13,7 +13,7 @@
 //   is dead-lettered with its last error.
 import type pg from "pg";
 import type { IntegrationSpec } from "../api/v1alpha1/index.js";
-import { CircuitBreaker, ConnectorError, RateLimitedError, TokenBucket, createTicketConnector, type Credentials, type TicketConnector } from "../connectors/index.js";
+import { AuthError, CircuitBreaker, ConnectorError, RateLimitedError, TokenBucket, createTicketConnector, type Credentials, type TicketConnector } from "../connectors/index.js";
 import type { Clock } from "../operator/clock.js";
 import { errorMessage } from "../operator/errors.js";
 import type { Logger } from "../operator/logger.js";
@@ -36,6 +36,8 @@ export class IntegrationUnavailableError extends Error {
 export interface IntegrationResolver {
   /** The Integration `name` of `namespace`, with credentials from a Secret of that same namespace. */
   resolve(namespace: string, name: string): Promise<ResolvedIntegration>;
+  /** Forget cached credentials (the ALM rejected them; the Secret may have been fixed since). */
+  invalidate?(namespace: string, name: string): void;
 }
 
 export interface OutboxWorkerOptions {
@@ -238,6 +240,7 @@ export class OutboxWorker {
         return;
       }
       s.circuit.onFailure(err);
+      if (err instanceof AuthError) this.o.resolver.invalidate?.(row.namespace, row.integration);
       if (err instanceof RateLimitedError) s.notBefore = Math.max(s.notBefore, this.o.clock.now().getTime() + err.retryAfterMs);
       log.debug({ err: errorMessage(err), outbox: row.id, integration: row.integration }, "outbox delivery failed");
       await this.fail(row, err, s);

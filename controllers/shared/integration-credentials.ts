@@ -43,6 +43,11 @@ export class InformerIntegrationResolver implements IntegrationResolver {
     private readonly ttlMs = 30_000,
   ) {}
 
+  invalidate(namespace: string, name: string): void {
+    const ref = (this.informer.get(namespace, name)?.spec as { credentialsSecretRef?: { name?: string } } | undefined)?.credentialsSecretRef?.name;
+    this.secrets.delete(`${namespace}/${ref ?? ""}`);
+  }
+
   async resolve(namespace: string, name: string): Promise<ResolvedIntegration> {
     const obj = this.informer.get(namespace, name);
     if (!obj) throw new IntegrationUnavailableError(`Integration ${name} not found in namespace ${namespace}`);
