@@ -19,6 +19,7 @@ import { migrate } from "../../store/migrate.js";
 import { adminClient, createDatabase, createNamespace, quietLog, readyCondition, suffix, waitForObject } from "../harness/env.js";
 import { operatorConfig, runOperatorInProcess } from "../harness/operator.js";
 import { epssCsvGz, kevCatalogText } from "../support/feeds.js";
+import { LOG4SHELL, SPRING4SHELL, trivyReport } from "../support/reports.js";
 
 let kube: KubeClient;
 let ns: string;
@@ -134,22 +135,7 @@ describe("FeedManager with a loopback publisher and PostgreSQL", () => {
 
 const IMAGE = "ghcr.io/acme/payments:3.1.0";
 // CVE-2021-44228 reported as MEDIUM here: only its KEV membership can make the gate block it.
-const report = JSON.stringify({
-  SchemaVersion: 2,
-  ArtifactName: IMAGE,
-  ArtifactType: "container_image",
-  Results: [
-    {
-      Target: "app/lib",
-      Class: "lang-pkgs",
-      Type: "jar",
-      Vulnerabilities: [
-        { VulnerabilityID: "CVE-2021-44228", PkgName: "org.apache.logging.log4j:log4j-core", InstalledVersion: "2.14.1", FixedVersion: "2.15.0", Severity: "MEDIUM" },
-        { VulnerabilityID: "CVE-2022-22965", PkgName: "org.springframework:spring-beans", InstalledVersion: "5.3.17", FixedVersion: "5.3.18", Severity: "LOW" },
-      ],
-    },
-  ],
-});
+const report = trivyReport(IMAGE, [{ ...LOG4SHELL, severity: "MEDIUM" }, { ...SPRING4SHELL, severity: "LOW" }]);
 
 type Decision = {
   outcome: string;

@@ -8,6 +8,7 @@ import { Resources, type KubeObject } from "../../operator/kube/port.js";
 import type { RunningOperator } from "../../operator/main.js";
 import { adminClient, createNamespace, waitForObject } from "../harness/env.js";
 import { operatorConfig, runOperatorInProcess } from "../harness/operator.js";
+import { trivyReport } from "../support/reports.js";
 
 let kube: KubeClient;
 let ns: string;
@@ -25,20 +26,7 @@ afterAll(async () => {
   kube.close();
 });
 
-const trivy = (image: string, vulns: [id: string, severity: string][]) =>
-  JSON.stringify({
-    SchemaVersion: 2,
-    ArtifactName: image,
-    ArtifactType: "container_image",
-    Results: [
-      {
-        Target: "os",
-        Class: "os-pkgs",
-        Type: "debian",
-        Vulnerabilities: vulns.map(([id, severity], i) => ({ VulnerabilityID: id, PkgName: `pkg${i}`, InstalledVersion: "1.0", FixedVersion: "1.1", Severity: severity })),
-      },
-    ],
-  });
+const trivy = (image: string, vulns: [id: string, severity: string][]) => trivyReport(image, vulns.map(([id, severity]) => ({ id, severity })));
 
 const deployment = (name: string, image: string) => ({
   metadata: { name, namespace: ns },

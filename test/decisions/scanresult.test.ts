@@ -8,6 +8,7 @@ import { Resources, type KubeObject } from "../../operator/kube/port.js";
 import type { RunningOperator } from "../../operator/main.js";
 import { adminClient, createNamespace, harnessEnv, readyCondition, waitForObject } from "../harness/env.js";
 import { operatorConfig, runOperatorInProcess } from "../harness/operator.js";
+import { LOG4SHELL, SPRING4SHELL, trivyReport as buildTrivy } from "../support/reports.js";
 
 let kube: KubeClient;
 let ns: string;
@@ -28,22 +29,7 @@ afterAll(async () => {
 });
 
 const IMAGE = "ghcr.io/acme/api:1.4.2";
-const trivyReport = JSON.stringify({
-  SchemaVersion: 2,
-  ArtifactName: IMAGE,
-  ArtifactType: "container_image",
-  Results: [
-    {
-      Target: "app/lib",
-      Class: "lang-pkgs",
-      Type: "jar",
-      Vulnerabilities: [
-        { VulnerabilityID: "CVE-2021-44228", PkgName: "org.apache.logging.log4j:log4j-core", InstalledVersion: "2.14.1", FixedVersion: "2.15.0", Severity: "CRITICAL" },
-        { VulnerabilityID: "CVE-2022-22965", PkgName: "org.springframework:spring-beans", InstalledVersion: "5.3.17", FixedVersion: "5.3.18", Severity: "MEDIUM" },
-      ],
-    },
-  ],
-});
+const trivyReport = buildTrivy(IMAGE, [LOG4SHELL, SPRING4SHELL]);
 
 type Status = {
   reportDigest?: string;

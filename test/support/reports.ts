@@ -21,3 +21,37 @@ export async function writeLargeTrivyReport(file: string, image: string, n: numb
   await write("]}]}\n");
   await new Promise<void>((res, rej) => out.end((err?: Error | null) => (err ? rej(err) : res())));
 }
+
+export interface TrivyVuln {
+  id: string;
+  severity: string;
+  pkg?: string;
+  installed?: string;
+  fixed?: string;
+}
+
+/** A small Trivy (SchemaVersion 2) container-image report, one lang-pkgs result. */
+export function trivyReport(image: string, vulns: readonly TrivyVuln[]): string {
+  return JSON.stringify({
+    SchemaVersion: 2,
+    ArtifactName: image,
+    ArtifactType: "container_image",
+    Results: [
+      {
+        Target: "app/lib",
+        Class: "lang-pkgs",
+        Type: "jar",
+        Vulnerabilities: vulns.map((v, i) => ({
+          VulnerabilityID: v.id,
+          PkgName: v.pkg ?? `pkg${i}`,
+          InstalledVersion: v.installed ?? "1.0",
+          ...(v.fixed !== "" ? { FixedVersion: v.fixed ?? "1.1" } : {}),
+          Severity: v.severity,
+        })),
+      },
+    ],
+  });
+}
+
+export const LOG4SHELL: TrivyVuln = { id: "CVE-2021-44228", severity: "CRITICAL", pkg: "org.apache.logging.log4j:log4j-core", installed: "2.14.1", fixed: "2.15.0" };
+export const SPRING4SHELL: TrivyVuln = { id: "CVE-2022-22965", severity: "MEDIUM", pkg: "org.springframework:spring-beans", installed: "5.3.17", fixed: "5.3.18" };
