@@ -6,17 +6,17 @@ import { fileURLToPath } from "node:url";
 import { Ajv } from "ajv";
 import addFormatsModule from "ajv-formats";
 import { parse, parseAllDocuments } from "yaml";
-import { renderCrdFiles } from "./render.js";
+import { CRD_DIRS, renderCrdFiles } from "./render.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 
 describe("CRD generation", () => {
   const rendered = renderCrdFiles();
 
-  it("committed crds/*.yaml match the zod API (run `npm run gen:crds` after changing api/)", () => {
-    const committed = readdirSync(join(root, "crds")).filter((f) => f.endsWith(".yaml")).sort();
+  it.each(CRD_DIRS)("committed %s/*.yaml match the zod API (run `npm run gen:crds` after changing api/)", (dir) => {
+    const committed = readdirSync(join(root, dir)).filter((f) => f.endsWith(".yaml")).sort();
     expect(committed).toEqual(rendered.map((r) => r.file).sort());
-    for (const r of rendered) expect(readFileSync(join(root, "crds", r.file), "utf8")).toBe(r.yaml);
+    for (const r of rendered) expect(readFileSync(join(root, dir, r.file), "utf8")).toBe(r.yaml);
   });
 
   it("produces structural schemas: every object and array has a type, no additionalProperties beside properties", () => {

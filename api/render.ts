@@ -9,3 +9,6 @@ export function renderCrdFiles(): { file: string; yaml: string }[] {
     return { file: `${name}.yaml`, yaml: HEADER + stringify(crd, { lineWidth: 0 }) };
   });
 }
+
+/** Where the CRDs are written: the repository's crds/ and the Helm chart's crds/ (installed before templates). */
+export const CRD_DIRS = ["crds", "charts/fixops-operator/crds"] as const;
