@@ -33,7 +33,8 @@ export function registerOperator(program: Command): void {
     .addOption(new Option("--log-level <level>", "log level").choices(["trace", "debug", "info", "warn", "error", "fatal"]))
     .action(async (opts: Record<string, unknown>) => {
       const { migrate, webhook, ...rest } = opts;
-      const config = loadOperatorConfig({ ...rest, migrateOnStart: migrate === false ? false : undefined, webhookEnabled: webhook === false ? false : undefined }, process.env);
+      // Only flags actually given: a key set to undefined would hide the FIXOPS_* variable behind it.
+      const config = loadOperatorConfig({ ...rest, ...(migrate === false ? { migrateOnStart: false } : {}), ...(webhook === false ? { webhookEnabled: false } : {}) }, process.env);
       const op = await startOperator(config);
       let signals = 0;
       const onSignal = (sig: NodeJS.Signals) => {
