@@ -24,6 +24,22 @@ const scan = (over: Record<string, unknown> = {}) => ({
   ...over,
 });
 
+const integration = (over: Record<string, unknown> = {}) => ({
+  type: "jira",
+  url: "https://acme.atlassian.net",
+  credentialsSecretRef: { name: "jira-creds" },
+  jira: { projectKey: "SEC" },
+  ...over,
+});
+const task = (over: Record<string, unknown> = {}) => ({
+  title: "CVE-2024-3094 in ghcr.io/acme/api",
+  artifact: { image: "ghcr.io/acme/api:1.0" },
+  clusterKey: "v1:abc",
+  severity: "CRITICAL",
+  integrationRefs: [{ name: "jira" }],
+  ...over,
+});
+
 describe("validateFixOpsObject", () => {
   it.each([
     ["a valid RiskException", "RiskException", exception(), "CREATE", []],
@@ -47,7 +63,16 @@ describe("validateFixOpsObject", () => {
     ["a ScanResult whose digests disagree", "ScanResult", scan({ artifact: { image: `ghcr.io/acme/api@sha256:${"d".repeat(64)}`, digest: D } }), "CREATE", ["spec.artifact.digest"]],
     ["a ScanResult with an invalid image", "ScanResult", scan({ artifact: { image: "Not/An/Image" } }), "CREATE", ["spec.artifact.image"]],
     ["a missing spec", "PolicyGate", undefined, "CREATE", ["spec"]],
-    ["a kind without extra rules", "Integration", { anything: true }, "CREATE", []],
+    ["a kind without extra rules", "Widget", { anything: true }, "CREATE", []],
+    ["a valid Integration", "Integration", integration(), "CREATE", []],
+    ["an Integration without its type's settings", "Integration", integration({ jira: undefined }), "CREATE", ["spec.jira"]],
+    ["an Integration with a non-http URL", "Integration", integration({ url: "ftp://jira.example.com" }), "UPDATE", ["spec.url"]],
+    ["an Integration with credentials in the URL", "Integration", integration({ url: "https://bob:secret@jira.example.com" }), "CREATE", ["spec.url"]],
+    ["an Integration with a relative URL", "Integration", integration({ url: "jira.example.com/x" }), "CREATE", ["spec.url"]],
+    ["a webhook Integration needs no settings block", "Integration", integration({ type: "webhook", jira: undefined }), "CREATE", []],
+    ["a valid RemediationTask", "RemediationTask", task(), "CREATE", []],
+    ["a RemediationTask naming one Integration twice", "RemediationTask", task({ integrationRefs: [{ name: "jira" }, { name: "jira" }] }), "UPDATE", ["spec.integrationRefs[1].name"]],
+    ["a RemediationTask failing its schema", "RemediationTask", task({ severity: "SEVERE" }), "CREATE", ["spec.severity"]],
   ] as const)("%s", (_why, kind, spec, operation, fields) => {
     const obj = spec === undefined ? { metadata: { name: "x" } } : { metadata: { name: "x" }, spec };
     const errors = validateFixOpsObject(kind, obj as Record<string, unknown>, operation, { now: NOW });

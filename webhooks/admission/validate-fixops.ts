@@ -1,7 +1,7 @@
 // Validation of FixOps' own kinds for what a Kubernetes 1.20 CRD schema cannot express (no CEL):
 // cross-field rules, time relative to now, glob syntax, same-namespace references.
 import { z } from "zod";
-import { GROUP, PolicyGateSpec, RiskExceptionSpec, ScanResultSpec, type GateRule } from "../../api/v1alpha1/index.js";
+import { GROUP, IntegrationSpec, PolicyGateSpec, RemediationTaskSpec, RiskExceptionSpec, ScanResultSpec, type GateRule, type IntegrationType } from "../../api/v1alpha1/index.js";
 import { checkImageGlob } from "../../engine/glob.js";
 import { parseImageRef } from "../../engine/image-ref.js";
 import { normaliseDigest } from "./image-index.js";
@@ -48,6 +48,10 @@ export function validateFixOpsObject(kind: string, obj: Record<string, unknown>,
       return withSpec(PolicyGateSpec, obj, (spec, raw) => policyGate(spec, raw));
     case "ScanResult":
       return withSpec(ScanResultSpec, obj, scanResult);
+    case "Integration":
+      return withSpec(IntegrationSpec, obj, integration);
+    case "RemediationTask":
+      return withSpec(RemediationTaskSpec, obj, remediationTask);
     default:
       return [];
   }
@@ -122,6 +126,42 @@ function scanResult(spec: ScanResultSpec): FieldError[] {
   else if (spec.artifact.digest && ref.digest && normaliseDigest(spec.artifact.digest) !== ref.digest) {
     errors.push({ field: "spec.artifact.digest", message: `disagrees with the digest in spec.artifact.image (${ref.digest})` });
   }
+  return errors;
+}
+
+/** The per-type settings block each Integration type needs (the connector cannot work without it). */
+const SETTINGS_BLOCK: Partial<Record<IntegrationType, "jira" | "servicenow" | "gitlab" | "github" | "azuredevops" | "confluence">> = {
+  jira: "jira",
+  servicenow: "servicenow",
+  gitlab: "gitlab",
+  github: "github",
+  azuredevops: "azuredevops",
+  confluence: "confluence",
+};
+
+function integration(spec: IntegrationSpec): FieldError[] {
+  const errors: FieldError[] = [];
+  let url: URL | undefined;
+  try {
+    url = new URL(spec.url);
+  } catch {
+    errors.push({ field: "spec.url", message: "is not an absolute URL" });
+  }
+  if (url && url.protocol !== "https:" && url.protocol !== "http:") errors.push({ field: "spec.url", message: `must be http(s), not ${url.protocol.slice(0, 20)}` });
+  // Credentials in the URL would be stored in clear in the object and show up in logs and events.
+  if (url && (url.username || url.password)) errors.push({ field: "spec.url", message: "must not carry credentials; put them in the Secret named by credentialsSecretRef" });
+  const block = SETTINGS_BLOCK[spec.type];
+  if (block && !spec[block]) errors.push({ field: `spec.${block}`, message: `is required for type ${spec.type}` });
+  return errors;
+}
+
+function remediationTask(spec: RemediationTaskSpec): FieldError[] {
+  const errors: FieldError[] = [];
+  const seen = new Set<string>();
+  spec.integrationRefs.forEach((ref, i) => {
+    if (seen.has(ref.name)) errors.push({ field: `spec.integrationRefs[${i}].name`, message: `duplicate reference to Integration "${ref.name}" (one ticket per Integration)` });
+    seen.add(ref.name);
+  });
   return errors;
 }
 

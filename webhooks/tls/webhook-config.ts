@@ -74,7 +74,7 @@ export const WORKLOAD_RULES: readonly RuleWithOperations[] = [
 ];
 
 export const FIXOPS_RULES: readonly RuleWithOperations[] = [
-  { apiGroups: ["fixops.io"], apiVersions: ["v1alpha1"], operations: CREATE_UPDATE, resources: ["riskexceptions", "policygates", "scanresults"], scope: "Namespaced" },
+  { apiGroups: ["fixops.io"], apiVersions: ["v1alpha1"], operations: CREATE_UPDATE, resources: ["riskexceptions", "policygates", "scanresults", "integrations", "remediationtasks"], scope: "Namespaced" },
 ];
 
 export function buildValidatingWebhookConfiguration(o: WebhookConfigurationOptions): ValidatingWebhookConfiguration {
