@@ -12,7 +12,7 @@ import type { FeedView } from "../feeds/manager.js";
 import { EngineDecider } from "../webhooks/admission/engine-decider.js";
 import { ImageDecisionIndex } from "../webhooks/admission/image-index.js";
 import { createWebhookServer, type DenialRecord, type WebhookServer } from "../webhooks/server/server.js";
-import { CertificateRotator, type CertificateBundle, type CertificateStore } from "../webhooks/tls/rotator.js";
+import { CertificateRotator, type CertificateBundle, type CertificateStore, type RotationResult } from "../webhooks/tls/rotator.js";
 import { FAILURE_POLICY_LABEL, buildValidatingWebhookConfiguration, namespaceFailurePolicy, type FailurePolicy, type ValidatingWebhookConfiguration } from "../webhooks/tls/webhook-config.js";
 import { systemTimers, type Clock } from "./clock.js";
 import type { OperatorConfig } from "./config.js";
@@ -41,6 +41,8 @@ export interface RunningAdmission {
   /** Base URL the server answers on. */
   url(): string;
   ready(): boolean;
+  /** Checks the webhook certificate now (as the rotator's timer does), rotating it when due. */
+  checkCertificate(): Promise<RotationResult>;
   stop(): Promise<void>;
 }
 
@@ -279,6 +281,7 @@ export async function startAdmission(config: OperatorConfig, deps: AdmissionDeps
     server,
     url: () => server!.url(),
     ready: () => decider.ready(),
+    checkCertificate: () => rotator.check(),
     stop: async () => {
       stopped = true;
       rotator.stop();

@@ -10,6 +10,7 @@ import { FAILURE_POLICY_LABEL } from "../../webhooks/tls/webhook-config.js";
 import { adminClient, createNamespace, harnessEnv, suffix } from "../harness/env.js";
 import { operatorConfig, runOperatorInProcess } from "../harness/operator.js";
 import { freePort, waitFor } from "../harness/ports.js";
+import { updateObject } from "./support.js";
 
 let kube: KubeClient;
 let ns: string;
@@ -172,8 +173,7 @@ describe("validating admission webhook through the real API server", () => {
   });
 
   it("in warn mode admits the blocked image with an admission warning visible to the client", async () => {
-    const gate = await kube.get<KubeObject>(Resources.PolicyGate, ns, "prod-baseline");
-    await kube.replace(Resources.PolicyGate, { ...gate!, spec: { ...(gate!.spec as object), mode: "warn" } });
+    await updateObject(kube, Resources.PolicyGate, ns, "prod-baseline", (gate) => ({ ...gate, spec: { ...(gate.spec as object), mode: "warn" } }));
     const r = await waitFor("warn mode in effect", async () => {
       const a = await raw.post(deploymentsPath(ns), deployment("api-warn", "ghcr.io/acme/api:1.0"), { dryRun: "All" });
       return a.status === 201 ? a : undefined;
@@ -191,8 +191,7 @@ describe("validating admission webhook through the real API server", () => {
       const pods = await kube.list<KubeObject>(Resources.Pod, ns, "app=web");
       return pods.length === 1 ? true : undefined;
     }, 30_000);
-    const gate = await kube.get<KubeObject>(Resources.PolicyGate, ns, "prod-baseline");
-    await kube.replace(Resources.PolicyGate, { ...gate!, spec: { ...(gate!.spec as object), mode: "enforce", blockRules: [{ name: "no-low", minSeverity: "LOW" }] } });
+    await updateObject(kube, Resources.PolicyGate, ns, "prod-baseline", (gate) => ({ ...gate, spec: { ...(gate.spec as object), mode: "enforce", blockRules: [{ name: "no-low", minSeverity: "LOW" }] } }));
     await waitFor("web image now blocked", async () => {
       const a = await raw.post(deploymentsPath(ns), deployment("web-probe", "ghcr.io/acme/web:2.0"), { dryRun: "All" });
       return a.status === 403 ? true : undefined;
@@ -208,8 +207,7 @@ describe("validating admission webhook through the real API server", () => {
   });
 
   it("with the operator stopped, a Fail namespace refuses workloads and an Ignore one admits them", async () => {
-    const gate = await kube.get<KubeObject>(Resources.PolicyGate, ns, "prod-baseline");
-    await kube.replace(Resources.PolicyGate, { ...gate!, spec: { ...(gate!.spec as object), failurePolicy: "Fail" } });
+    await updateObject(kube, Resources.PolicyGate, ns, "prod-baseline", (gate) => ({ ...gate, spec: { ...(gate.spec as object), failurePolicy: "Fail" } }));
     await waitFor("failure-policy label Fail", async () => {
       const n = await kube.get<KubeObject>(Resources.Namespace, undefined, ns);
       return n?.metadata.labels?.[FAILURE_POLICY_LABEL] === "Fail" ? true : undefined;
