@@ -17,6 +17,8 @@ import { StatusWriter } from "./status.js";
 import { createControllers } from "../controllers/index.js";
 import { InformerIntegrationResolver } from "../controllers/shared/integration-credentials.js";
 import { OutboxWorker } from "../outbox/worker.js";
+import { InboundProcessor } from "../controllers/remediationtask/inbound.js";
+import { InboundEndpoint } from "../webhooks/inbound/endpoint.js";
 import type { ControllerDeps, Informers } from "../controllers/shared/deps.js";
 import { FeedManager } from "../feeds/manager.js";
 import { parseFeedSource } from "../feeds/source.js";
@@ -94,6 +96,10 @@ export async function startOperator(config: OperatorConfig, overrides: OperatorO
     ...(ns ? { namespace: ns } : {}),
     onChange: (namespace, task) => taskController?.queue.add(`${namespace}/${task}`),
   });
+  // Ledger changes from ALM webhooks, verification and sync re-run the task to project them.
+  deps.taskChanged = (namespace, task) => taskController?.queue.add(`${namespace}/${task}`);
+  // Inbound ALM webhooks: every replica's endpoint queues them in PostgreSQL; the leader applies them.
+  const inbound = new InboundProcessor({ pool, log: log.child({ component: "inbound" }), taskChanged: deps.taskChanged, ...(ns ? { namespace: ns } : {}) });
 
   // Admission runs on every replica, from the same informers; no leader needed.
   let admission: RunningAdmission | undefined;
@@ -122,6 +128,9 @@ export async function startOperator(config: OperatorConfig, overrides: OperatorO
     ],
     [{ name: "process", check: () => true }],
   );
+  if (admission) {
+    admission.server.mount(new InboundEndpoint({ integrations: informers.integrations, kube, pool, clock, log: log.child({ component: "inbound" }), onQueued: () => inbound.nudge() }).route());
+  }
   const healthPort = await health.listen(config.healthPort, config.healthAddr);
 
   const elector = new LeaderElector(
@@ -145,6 +154,7 @@ export async function startOperator(config: OperatorConfig, overrides: OperatorO
           if (elector.isLeader()) {
             for (const c of controllers) c.start();
             outbox.start();
+            inbound.start();
           }
         });
       },
@@ -152,6 +162,7 @@ export async function startOperator(config: OperatorConfig, overrides: OperatorO
         metrics.isLeader.set(0);
         for (const c of controllers) void c.stop();
         void outbox.stop();
+        void inbound.stop();
       },
       onNewLeader: (id) => log.info({ leader: id }, "observed leader"),
     },
@@ -176,6 +187,7 @@ export async function startOperator(config: OperatorConfig, overrides: OperatorO
         await elector.stop();
         await Promise.all(controllers.map((c) => c.stop()));
         await outbox.stop();
+        await inbound.stop();
         for (const c of controllers) c.shutDown();
         await admission?.stop();
         kube.close();

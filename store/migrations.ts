@@ -136,4 +136,39 @@ CREATE TABLE ticket_links (
 CREATE INDEX ticket_links_ref ON ticket_links (namespace, integration, ticket_ref);
 `,
   },
+  {
+    version: 3,
+    name: "inbound-sync",
+    sql: `
+-- Every verified inbound ALM webhook, keyed by its delivery id: the primary key is the replay check (it
+-- holds across replicas and restarts), and rows with processed_at NULL are the queue the leader applies.
+CREATE TABLE inbound_deliveries (
+  namespace       text NOT NULL,
+  integration     text NOT NULL,
+  delivery_id     text NOT NULL,
+  provider        text NOT NULL,
+  ticket_ref      text,
+  category        text,
+  self_inflicted  boolean NOT NULL DEFAULT false,
+  event           jsonb NOT NULL DEFAULT '{}'::jsonb,
+  received_at     timestamptz NOT NULL DEFAULT now(),
+  claimed_until   timestamptz,
+  attempts        integer NOT NULL DEFAULT 0,
+  processed_at    timestamptz,
+  outcome         text,
+  PRIMARY KEY (namespace, integration, delivery_id)
+);
+CREATE INDEX inbound_deliveries_pending ON inbound_deliveries (received_at) WHERE processed_at IS NULL;
+
+-- When each generation of a ScanResult was first analysed: "a newer scan" for verification (a re-decision
+-- of an old scan, e.g. after a feed update, is not newer).
+CREATE TABLE scan_generations (
+  namespace          text NOT NULL,
+  scan_result        text NOT NULL,
+  generation         bigint NOT NULL,
+  first_analysed_at  timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (namespace, scan_result, generation)
+);
+`,
+  },
 ];

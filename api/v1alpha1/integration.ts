@@ -75,7 +75,16 @@ export const IntegrationStatus = z.object({
       drift: z
         .array(z.object({ task: z.string(), ticket: z.string(), kind: z.string(), detail: z.string() }))
         .max(20)
+        .optional()
+        .describe("The first drifts found (all of them are counted in driftByKind)"),
+      driftByKind: z
+        .object({
+          closedWithFindingPresent: z.number().int().default(0),
+          ticketDeleted: z.number().int().default(0),
+          stateMismatch: z.number().int().default(0),
+        })
         .optional(),
+      request: z.string().max(253).optional().describe("Value of the fixops.io/sync-requested annotation this sync answered"),
       message: z.string().optional(),
     })
     .optional(),

@@ -10,7 +10,7 @@ export function integrationController(deps: ControllerDeps, workers: number): Co
     reconciler: {
       kind: "Integration",
       reconcile: (key, ctx) =>
-        reconcileWithPlan<IntegrationResource & KubeObject, object>(deps, Resources.Integration, key, (obj, now) => planIntegration({ kube: deps.kube, log: ctx.log }, obj, now)),
+        reconcileWithPlan<IntegrationResource & KubeObject, object>(deps, Resources.Integration, key, (obj, now) => planIntegration({ kube: deps.kube, log: ctx.log, sync: deps }, obj, now)),
     },
     primary: deps.informers.integrations,
     workers,

@@ -14,17 +14,29 @@ import { ConflictError, KubeApiError, errorMessage } from "../../operator/errors
 import { Resources, type KubeObject } from "../../operator/kube/port.js";
 import type { ControllerDeps } from "../shared/deps.js";
 import { planRemediationTasks } from "./plan.js";
+import { verifyRemediationTasks } from "./verify.js";
 
 /** Delay before the ScanResult is looked at again when creating its tasks failed. */
 export const CREATE_RETRY_MS = 5_000;
 
-/** Creates missing tasks; returns a requeue delay when something failed (the decision is still written). */
-export async function createRemediationTasks(
-  deps: Pick<ControllerDeps, "kube" | "informers" | "pool" | "feeds" | "log">,
-  obj: ScanResultResource,
-  analysis: Analysis,
-  now: Date,
-): Promise<number | undefined> {
+type CreateDeps = Pick<ControllerDeps, "kube" | "informers" | "pool" | "feeds" | "log"> & Partial<Pick<ControllerDeps, "taskChanged">>;
+
+/**
+ * Verifies the artifact's tasks waiting in VERIFICATION against this scan (verify.ts), then creates
+ * missing tasks; returns a requeue delay when something failed (the decision is still written).
+ */
+export async function createRemediationTasks(deps: CreateDeps, obj: ScanResultResource, analysis: Analysis, now: Date): Promise<number | undefined> {
+  let verifyRetry: number | undefined;
+  try {
+    await verifyRemediationTasks(deps, obj, analysis);
+  } catch (err) {
+    deps.log.warn({ scanResult: `${obj.metadata.namespace}/${obj.metadata.name}`, err: errorMessage(err) }, "could not verify RemediationTasks against this scan; retrying");
+    verifyRetry = CREATE_RETRY_MS;
+  }
+  return (await createMissingTasks(deps, obj, analysis, now)) ?? verifyRetry;
+}
+
+async function createMissingTasks(deps: CreateDeps, obj: ScanResultResource, analysis: Analysis, now: Date): Promise<number | undefined> {
   const namespace = obj.metadata.namespace ?? "";
   const gates = deps.informers.policyGates.list(namespace);
   if (!gates.some((g) => (g.spec as { remediation?: unknown } | undefined)?.remediation)) return undefined;

@@ -138,7 +138,8 @@ export async function recentTransitions(pool: pg.Pool, namespace: string, name: 
   return r.rows.reverse().map((x) => ({ from: x.details.from, to: x.details.to, reason: x.details.reason, at: x.at }));
 }
 
-async function audit(c: pg.PoolClient, namespace: string, name: string, action: string, details: Record<string, unknown>, actor = "fixops-operator"): Promise<string> {
+/** One audit event in the caller's transaction; returns its id. */
+export async function audit(c: pg.PoolClient, namespace: string, name: string, action: string, details: Record<string, unknown>, actor = "fixops-operator"): Promise<string> {
   const r = await c.query<{ id: string }>(
     `INSERT INTO audit_events (namespace, kind, name, action, actor, details) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id::text`,
     [namespace, AUDIT_KIND, name, action, actor, JSON.stringify(details)],

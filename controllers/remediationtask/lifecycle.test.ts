@@ -63,6 +63,11 @@ describe("almTransition", () => {
     expect(almTransition("RESOLVED", "open")).toBeUndefined();
     expect(almTransition("OPEN", "done")).toBeUndefined();
   });
+
+  it("a ticket reopened during VERIFICATION puts the task back to work", () => {
+    expect(almTransition("VERIFICATION", "open")).toEqual({ to: "IN_PROGRESS", reason: "ALM reports the ticket reopened" });
+    expect(almTransition("VERIFICATION", "in_progress")?.to).toBe("IN_PROGRESS");
+  });
 });
 
 describe("SLA", () => {

@@ -79,9 +79,11 @@ export function nextTransition(i: LifecycleInput): PlannedTransition | undefined
  * ticket was moved back. Undefined when nothing changes or the machine does not allow it from here.
  */
 export function almTransition(current: TaskState, category: "open" | "in_progress" | "done"): PlannedTransition | undefined {
-  const to: TaskState = category === "done" ? "VERIFICATION" : category === "in_progress" ? "IN_PROGRESS" : "ASSIGNED";
+  // Reopened while in VERIFICATION: back to work (VERIFICATION → ASSIGNED is not a transition).
+  const reopened = category === "open" && current === "VERIFICATION";
+  const to: TaskState = category === "done" ? "VERIFICATION" : category === "in_progress" || reopened ? "IN_PROGRESS" : "ASSIGNED";
   if (to === current || !canTransition(current, to)) return undefined;
-  return { to, reason: `ALM reports the ticket ${category.replace("_", " ")}` };
+  return { to, reason: reopened ? "ALM reports the ticket reopened" : `ALM reports the ticket ${category.replace("_", " ")}` };
 }
 
 // ---- SLA -----------------------------------------------------------------------------------------

@@ -35,4 +35,6 @@ export interface ControllerDeps {
   pool: pg.Pool;
   /** EPSS / KEV snapshots in use (the same ones the admission index decides with). */
   feeds: FeedView;
+  /** A task's ledger changed outside its own reconcile (ALM webhook, verification, sync): project it again. */
+  taskChanged?: (namespace: string, name: string) => void;
 }

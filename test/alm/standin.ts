@@ -1,6 +1,7 @@
 // Base for the ALM stand-ins: a node:http server on 127.0.0.1 (port 0) with a tiny router, per-route
 // request counters, a programmable fault plan and an outgoing-webhook sender. Each ALM subclass
 // implements the endpoints the connectors use, with that ALM's auth, bodies and status codes.
+import https from "node:https";
 import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import { seededRandom } from "../support/seeded-random.js";
@@ -111,6 +112,8 @@ export interface WebhookSubscription {
   basic?: { username: string; password: string };
   /** Extra header (ServiceNow shared-secret mode). */
   header?: { name: string; value: string };
+  /** CA certificate (PEM) trusted for an https:// url (the operator's webhook server). */
+  ca?: string;
 }
 
 export interface Delivery {
@@ -214,7 +217,7 @@ export abstract class StandIn {
       const all = { "content-type": "application/json", ...headers, ...this.signDelivery(sub, body, headers) };
       const delivery: Delivery = { url: sub.url, headers: all, body };
       this.deliveries.push(delivery);
-      const p = post(sub.url, all, body).then(
+      const p = post(sub.url, all, body, sub.ca).then(
         (status) => void (delivery.status = status),
         (err: unknown) => void (delivery.error = String(err)),
       );
@@ -312,10 +315,12 @@ function send(res: ServerResponse, out: StandInResponse): void {
   res.end(payload);
 }
 
-/** POSTs to a loopback receiver with node:http (independent of the connectors' undici code). */
-function post(url: string, headers: Record<string, string>, body: string): Promise<number> {
+/** POSTs to a loopback receiver with node:http(s) (independent of the connectors' undici code). */
+function post(url: string, headers: Record<string, string>, body: string, ca?: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: "POST", headers: { ...headers, "content-length": String(Buffer.byteLength(body)) } }, (res) => {
+    const options = { method: "POST", headers: { ...headers, "content-length": String(Buffer.byteLength(body)) } };
+    const send = url.startsWith("https:") ? (cb: (res: http.IncomingMessage) => void) => https.request(url, { ...options, ...(ca ? { ca } : {}) }, cb) : (cb: (res: http.IncomingMessage) => void) => http.request(url, options, cb);
+    const req = send((res) => {
       res.resume();
       res.on("end", () => resolve(res.statusCode ?? 0));
     });

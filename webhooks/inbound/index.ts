@@ -3,7 +3,7 @@
 // hands accepted events to the remediation controller asynchronously.
 import type { Clock } from "../../connectors/types.js";
 import { isCausedByFixOps, type LoopGuardInput } from "./loop-guard.js";
-import { InboundPayloadError, MAX_INBOUND_BODY_BYTES, parseInbound, type InboundEvent, type ParseOptions } from "./parse.js";
+import { InboundPayloadError, MAX_INBOUND_BODY_BYTES, parseInbound, type InboundEvent, type ParseOptions, type ParseResult } from "./parse.js";
 import type { ReplayCache } from "./replay.js";
 import { verifyInbound, type InboundAuth, type InboundHeaders, type VerifyFailure } from "./verify.js";
 
@@ -33,11 +33,20 @@ export type DeliveryOutcome =
   /** 2xx: a real event; `selfInflicted` events are recorded but must not cause another push. */
   | { kind: "accepted"; event: InboundEvent; selfInflicted: boolean };
 
-export function acceptDelivery(input: DeliveryInput): DeliveryOutcome {
+/** What is known before the replay check: refused, or authentic and parsed (with its delivery id). */
+export type CheckedDelivery =
+  | Extract<DeliveryOutcome, { kind: "too_large" | "unauthorized" | "malformed" }>
+  | { kind: "checked"; deliveryId: string; parsed: ParseResult; selfInflicted: boolean };
+
+/**
+ * Size, authenticity and payload, without the replay check: for callers whose replay record is durable
+ * (and asynchronous), so that an id is only remembered once the delivery is safely stored.
+ */
+export function checkDelivery(input: Omit<DeliveryInput, "replay">): CheckedDelivery {
   if (input.rawBody.length > MAX_INBOUND_BODY_BYTES) return { kind: "too_large", limit: MAX_INBOUND_BODY_BYTES };
   const verdict = verifyInbound(input.auth, input.headers, input.rawBody, input.clock.now());
   if (!verdict.ok) return { kind: "unauthorized", reason: verdict.reason, message: verdict.message };
-  let parsed;
+  let parsed: ParseResult;
   try {
     parsed = parseInbound(input.auth.provider, input.headers, input.rawBody, input.parse);
   } catch (err) {
@@ -45,11 +54,18 @@ export function acceptDelivery(input: DeliveryInput): DeliveryOutcome {
     throw err;
   }
   const deliveryId = parsed.kind === "event" ? parsed.event.deliveryId : parsed.deliveryId;
+  const selfInflicted = parsed.kind === "event" && input.loopGuard ? isCausedByFixOps(parsed.event, input.loopGuard) : false;
+  return { kind: "checked", deliveryId, parsed, selfInflicted };
+}
+
+export function acceptDelivery(input: DeliveryInput): DeliveryOutcome {
+  const checked = checkDelivery(input);
+  if (checked.kind !== "checked") return checked;
+  const { deliveryId, parsed } = checked;
   // Only after verification, so forged requests cannot fill the cache or pre-empt real ids.
   if (!input.replay.checkAndRemember(input.scope, deliveryId)) return { kind: "replay", deliveryId };
   if (parsed.kind === "ignored") return { kind: "ignored", deliveryId, reason: parsed.reason };
-  const selfInflicted = input.loopGuard ? isCausedByFixOps(parsed.event, input.loopGuard) : false;
-  return { kind: "accepted", event: parsed.event, selfInflicted };
+  return { kind: "accepted", event: parsed.event, selfInflicted: checked.selfInflicted };
 }
 
 export {
