@@ -1,7 +1,7 @@
 // The I/O shell of the ScanResult controller: read the report, store it and its findings, analyse
 // (cached per object and digest), then decide (pure) and write status.
 import { createHash } from "node:crypto";
-import { gunzipSync, gzipSync } from "node:zlib";
+import { gzipSync } from "node:zlib";
 import type { ScanResultResource } from "../../api/v1alpha1/index.js";
 import { ReportParseError, analyseReports, parseReport, type Analysis } from "../../engine/index.js";
 import type { KubeObject } from "../../operator/kube/port.js";
@@ -11,7 +11,7 @@ import type { ControllerDeps } from "../shared/deps.js";
 import { createRemediationTasks } from "../remediationtask/create.js";
 import { reconcileWithPlan } from "../shared/reconcile-status.js";
 import { planScanResult, type Analysed, type Failure, type ScanResultPlan } from "./decide.js";
-import { readClusterReport } from "./report-source.js";
+import { ledgerReports, readReportSource } from "./report-source.js";
 import { validateScanResult, type ReportSource } from "./validate.js";
 
 /** Bounded LRU of analyses by `namespace/name@digest`. */
@@ -36,19 +36,8 @@ export class AnalysisCache {
   }
 }
 
-type Bytes = { ok: true; bytes: Buffer } | Failure;
-
 export const digestOf = (b: Uint8Array): string => `sha256:${createHash("sha256").update(b).digest("hex")}`;
 
-async function readReport(deps: Pick<ControllerDeps, "kube" | "pool">, namespace: string, src: ReportSource): Promise<Bytes> {
-  if (src.kind !== "stored") {
-    const r = await readClusterReport(deps.kube, namespace, src);
-    return r.ok ? r : { reason: r.reason, message: r.message };
-  }
-  const r = await deps.pool.query<{ body_gzip: Buffer }>("SELECT body_gzip FROM reports WHERE namespace = $1 AND digest = $2", [namespace, src.digest]);
-  if (!r.rows[0]) return { reason: "StoredReportUnsupported", message: "stored reports arrive with `fixops push` (not yet available)" };
-  return { ok: true, bytes: gunzipSync(r.rows[0].body_gzip) };
-}
 
 /** Store the report (content-addressed) and replace the ScanResult's findings, keeping first_seen. */
 export async function storeReport(pool: ControllerDeps["pool"], namespace: string, name: string, a: Analysed, bytes: Buffer, now: Date): Promise<void> {
@@ -114,8 +103,8 @@ export async function analyseScanResult(
   const name = obj.metadata.name;
   const v = validateScanResult(obj.spec);
   if (!v.ok) return { reason: "InvalidSpec", message: v.message };
-  const read = await readReport(deps, namespace, v.source);
-  if (!("ok" in read)) return read;
+  const read = await readReportSource(deps.kube, ledgerReports(deps.pool), namespace, v.source);
+  if (!read.ok) return { reason: read.reason, message: read.message };
   const digest = digestOf(read.bytes);
   // The generation is part of the key: format, artifact or scannedAt can change with the same bytes;
   // so are the feed versions: a new EPSS or KEV snapshot re-scores every finding.
@@ -156,6 +145,21 @@ export async function analyseScanResult(
   return a;
 }
 
+/**
+ * A deleted ScanResult's findings leave the ledger (an audit event records how many). The raw report
+ * stays: it is content-addressed evidence that other ScanResults or an auditor may still refer to.
+ */
+export async function forgetScanResult(pool: ControllerDeps["pool"], namespace: string, name: string): Promise<number> {
+  return inTransaction(pool, async (c) => {
+    const r = await c.query("DELETE FROM scan_findings WHERE namespace = $1 AND scan_result = $2", [namespace, name]);
+    const n = r.rowCount ?? 0;
+    if (n > 0) {
+      await c.query("INSERT INTO audit_events (namespace, kind, name, action, details) VALUES ($1, 'ScanResult', $2, 'findings-deleted', $3)", [namespace, name, JSON.stringify({ findings: n })]);
+    }
+    return n;
+  });
+}
+
 export function reconcileScanResult(deps: ControllerDeps, cache: AnalysisCache, key: string) {
   return reconcileWithPlan<ScanResultResource & KubeObject, ScanResultPlan["status"]>(deps, Resources.ScanResult, key, async (obj, now): Promise<ScanResultPlan> => {
     const input = await analyseScanResult(deps, obj, now, cache);
@@ -164,5 +168,8 @@ export function reconcileScanResult(deps: ControllerDeps, cache: AnalysisCache, 
     const retryMs = "analysis" in input ? await createRemediationTasks(deps, obj, input.analysis, now) : undefined;
     const plan = planScanResult(obj, input, deps.informers.policyGates.list(ns), deps.informers.riskExceptions.list(ns), now);
     return retryMs === undefined ? plan : { ...plan, requeueAfterMs: Math.min(plan.requeueAfterMs ?? retryMs, retryMs) };
+  }, async (namespace, name) => {
+    const n = await forgetScanResult(deps.pool, namespace, name);
+    if (n > 0) deps.log.info({ scanResult: `${namespace}/${name}`, findings: n }, "ScanResult deleted: its findings left the ledger");
   });
 }
