@@ -9,30 +9,35 @@ export const EVALUATION_BUCKETS = [
 export type DecisionLabel = "allowed" | "denied" | "warned" | "audited";
 
 /**
- * Counts kept in a plain Map on the request path and added to a prom-client Counter when the
- * registry is read: a labelled inc() costs ~0.4 µs (label validation and hashing), and a review
- * makes several; the map costs ~0.05 µs each.
+ * Counts kept in plain Maps on the request path and added to a prom-client Counter when the registry
+ * is read: a labelled inc() costs ~0.4 µs (label validation and hashing), and a review makes several.
+ * Two levels of Map keyed by the two label values: a count allocates nothing once its series exists.
  */
 class BufferedCounts<L extends string> {
-  private readonly pending = new Map<string, { labels: Record<L, string | number>; n: number }>();
+  private readonly pending = new Map<string | number, Map<string | number, { labels: Record<L, string | number>; n: number }>>();
 
-  constructor(private readonly names: readonly L[]) {}
+  constructor(
+    private readonly first: L,
+    private readonly second: L,
+  ) {}
 
-  add(values: readonly (string | number)[]): void {
-    const key = values.join("\u0000");
-    const p = this.pending.get(key);
-    if (p) p.n++;
-    else {
-      const labels = {} as Record<L, string | number>;
-      this.names.forEach((name, i) => (labels[name] = values[i]!));
-      this.pending.set(key, { labels, n: 1 });
+  add(a: string | number, b: string | number): void {
+    let inner = this.pending.get(a);
+    if (!inner) {
+      inner = new Map();
+      this.pending.set(a, inner);
     }
+    const p = inner.get(b);
+    if (p) p.n++;
+    else inner.set(b, { labels: { [this.first]: a, [this.second]: b } as Record<L, string | number>, n: 1 });
   }
 
   flushInto(counter: Counter<L>): void {
-    for (const p of this.pending.values()) {
-      if (p.n > 0) counter.inc(p.labels, p.n);
-      p.n = 0;
+    for (const inner of this.pending.values()) {
+      for (const p of inner.values()) {
+        if (p.n > 0) counter.inc(p.labels, p.n);
+        p.n = 0;
+      }
     }
   }
 }
@@ -42,9 +47,9 @@ export class WebhookMetrics {
   readonly decisions: Counter<"gate" | "decision">;
   readonly reviews: Counter<"route" | "result">;
   readonly evaluationSeconds: Histogram<"route">;
-  private readonly pendingRequests = new BufferedCounts<"route" | "code">(["route", "code"]);
-  private readonly pendingDecisions = new BufferedCounts<"gate" | "decision">(["gate", "decision"]);
-  private readonly pendingReviews = new BufferedCounts<"route" | "result">(["route", "result"]);
+  private readonly pendingRequests = new BufferedCounts<"route" | "code">("route", "code");
+  private readonly pendingDecisions = new BufferedCounts<"gate" | "decision">("gate", "decision");
+  private readonly pendingReviews = new BufferedCounts<"route" | "result">("route", "result");
 
   constructor(readonly registry: Registry) {
     const requests = this.pendingRequests;
@@ -87,15 +92,15 @@ export class WebhookMetrics {
   }
 
   countRequest(route: string, code: number): void {
-    this.pendingRequests.add([route, code]);
+    this.pendingRequests.add(route, code);
   }
 
   countReview(route: string, result: "allowed" | "denied" | "skipped"): void {
-    this.pendingReviews.add([route, result]);
+    this.pendingReviews.add(route, result);
   }
 
   countDecision(gate: string, decision: DecisionLabel): void {
-    this.pendingDecisions.add([gate, decision]);
+    this.pendingDecisions.add(gate, decision);
   }
 }
 

@@ -64,6 +64,8 @@ function split(path: string): string[] {
 
 export class RouteTable {
   private readonly routes: Compiled[] = [];
+  /** `METHOD path` → route, for patterns without parameters: the admission endpoints match with one lookup. */
+  private readonly literal = new Map<string, Route>();
 
   add(route: Route): void {
     const segments = split(route.pattern);
@@ -74,6 +76,7 @@ export class RouteTable {
       }
     }
     this.routes.push({ route, segments });
+    if (!segments.some((seg) => seg.startsWith(":"))) this.literal.set(`${route.method} ${route.pattern}`, route);
   }
 
   list(): readonly Route[] {
@@ -81,6 +84,9 @@ export class RouteTable {
   }
 
   match(method: string, path: string): RouteMatch {
+    // Literal segments win over parameters, so a path spelled exactly as a literal pattern is that route.
+    const exact = this.literal.get(`${method} ${path}`);
+    if (exact) return { route: exact, params: Object.create(null) as Record<string, string> };
     const parts = split(path);
     const allowed: HttpMethod[] = [];
     // Literal segments win over parameters, whatever the order routes were added in.

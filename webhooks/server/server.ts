@@ -62,6 +62,8 @@ export { FIXOPS_PATH, WORKLOADS_PATH };
 
 const JSON_TYPES = ["application/json"] as const;
 const DEFAULT_MAX_BODY = 1024 * 1024;
+const WORKLOADS_LABELS = { route: "workloads" } as const;
+const FIXOPS_LABELS = { route: "fixops" } as const;
 const ACTION_LABEL: Record<GateAction, DecisionLabel> = { allow: "allowed", deny: "denied", warn: "warned", audit: "audited" };
 
 function statusBody(code: number, message: string): Buffer {
@@ -72,6 +74,57 @@ function mediaType(header: string | undefined): string {
   if (!header) return "";
   const semi = header.indexOf(";");
   return (semi === -1 ? header : header.slice(0, semi)).trim().toLowerCase();
+}
+
+/**
+ * The request as handlers see it. A class rather than an object literal: its getters live on the
+ * prototype, so a request allocates no closures; the query and the abort signal (an AbortController
+ * per request, and the DOMException of every abort, are measurable at thousands of reviews a second)
+ * are built only when a handler asks for them.
+ */
+class IncomingRouteRequest implements RouteRequest {
+  readonly method: HttpMethod;
+  readonly headers: IncomingMessage["headers"];
+  readonly remoteAddress: string | undefined;
+  private ac: AbortController | undefined;
+
+  constructor(
+    req: IncomingMessage,
+    private readonly res: ServerResponse,
+    readonly params: Record<string, string>,
+    readonly path: string,
+    private readonly url: string,
+    private readonly q: number,
+    readonly body: Buffer,
+  ) {
+    this.method = req.method as HttpMethod;
+    this.headers = req.headers;
+    this.remoteAddress = req.socket.remoteAddress;
+  }
+
+  get query(): URLSearchParams {
+    return new URLSearchParams(this.q === -1 ? "" : this.url.slice(this.q + 1));
+  }
+
+  get signal(): AbortSignal {
+    return this.controller().signal;
+  }
+
+  abort(): void {
+    this.controller().abort();
+  }
+
+  private controller(): AbortController {
+    if (!this.ac) {
+      const ac = new AbortController();
+      const res = this.res;
+      res.once("close", () => {
+        if (!res.writableFinished) ac.abort();
+      });
+      this.ac = ac;
+    }
+    return this.ac;
+  }
 }
 
 export class WebhookServer {
@@ -189,33 +242,7 @@ export class WebhookServer {
   }
 
   private dispatch(route: Route, params: Record<string, string>, path: string, url: string, q: number, req: IncomingMessage, res: ServerResponse, body: Buffer): void {
-    // The abort signal and query are built only when a handler asks for them: an AbortController per
-    // request (and the DOMException of every abort) is measurable at thousands of reviews a second.
-    let ac: AbortController | undefined;
-    const controller = () => {
-      if (!ac) {
-        ac = new AbortController();
-        const abort = ac;
-        res.once("close", () => {
-          if (!res.writableFinished) abort.abort();
-        });
-      }
-      return ac;
-    };
-    const request: RouteRequest = {
-      method: req.method as HttpMethod,
-      path,
-      params,
-      get query() {
-        return new URLSearchParams(q === -1 ? "" : url.slice(q + 1));
-      },
-      headers: req.headers,
-      body,
-      remoteAddress: req.socket.remoteAddress,
-      get signal() {
-        return controller().signal;
-      },
-    };
+    const request = new IncomingRouteRequest(req, res, params, path, url, q, body);
     let out: RouteResponse | Promise<RouteResponse>;
     try {
       out = route.handler(request);
@@ -230,7 +257,7 @@ export class WebhookServer {
     // Only asynchronous handlers need a timer; admission handlers answer synchronously.
     const ms = route.timeoutMs ?? this.handlerTimeoutMs;
     const timer = setTimeout(() => {
-      controller().abort();
+      request.abort();
       this.send(res, route.name, 503, statusBody(503, `handler timed out after ${ms} ms`), "application/json");
     }, ms);
     out.then(
@@ -299,7 +326,7 @@ export class WebhookServer {
     // Deciding on a half-loaded index would treat known images as unscanned: fail the call instead,
     // so the webhook's failurePolicy decides, until /readyz is green.
     if (!this.opts.decider.ready()) throw new HttpError(503, "admission index not synced yet");
-    const t0 = process.hrtime.bigint();
+    const t0 = performance.now();
     let result: AdmissionResult;
     let review: AdmissionReviewRequest;
     try {
@@ -314,7 +341,7 @@ export class WebhookServer {
       throw err;
     }
     const body = Buffer.from(JSON.stringify(result.review));
-    this.metrics.evaluationSeconds.observe({ route: "workloads" }, Number(process.hrtime.bigint() - t0) / 1e9);
+    this.metrics.evaluationSeconds.observe(WORKLOADS_LABELS, (performance.now() - t0) / 1e3);
     this.count(result);
     if (this.opts.recordDenial && !review.request.dryRun && (result.denyMessage || result.auditMessage)) {
       // After the answer is on its way: an Event must never delay or fail admission.
@@ -324,11 +351,11 @@ export class WebhookServer {
   }
 
   private fixops(req: RouteRequest): RouteResponse {
-    const t0 = process.hrtime.bigint();
+    const t0 = performance.now();
     const review = this.parse(req.body);
     const out = validateFixOpsReview(review, { now: this.opts.clock.now() });
     const body = Buffer.from(JSON.stringify(out));
-    this.metrics.evaluationSeconds.observe({ route: "fixops" }, Number(process.hrtime.bigint() - t0) / 1e9);
+    this.metrics.evaluationSeconds.observe(FIXOPS_LABELS, (performance.now() - t0) / 1e3);
     this.metrics.countReview("fixops", out.response.allowed ? "allowed" : "denied");
     return { status: 200, body }; // a Buffer body is sent as application/json
   }
@@ -362,28 +389,59 @@ export function createWebhookServer(opts: WebhookServerOptions): WebhookServer {
   return new WebhookServer(opts);
 }
 
-/** Reads the body up to `limit` bytes; beyond that answers 413 (via cb) and discards the rest. */
+/** Per-request state of readBody, kept on the request so that its listeners can be shared functions. */
+interface BodyState {
+  chunks: Buffer[];
+  size: number;
+  limit: number;
+  settled: boolean;
+  cb: (err: Error | null, body?: Buffer) => void;
+}
+const BODY = Symbol("fixops.body");
+type ReadingRequest = IncomingMessage & { [BODY]?: BodyState };
+
+function settleBody(req: ReadingRequest, err: Error | null, body?: Buffer): void {
+  const st = req[BODY]!;
+  if (st.settled) return;
+  st.settled = true;
+  st.cb(err, body);
+}
+
+function onBodyData(this: ReadingRequest, chunk: Buffer): void {
+  const st = this[BODY]!;
+  if (st.settled) return;
+  st.size += chunk.length;
+  if (st.size > st.limit) {
+    st.chunks.length = 0;
+    // The rest keeps flowing and is dropped; the server's requestTimeout bounds how long.
+    settleBody(this, new HttpError(413, `request body larger than ${st.limit} bytes`));
+    return;
+  }
+  st.chunks.push(chunk);
+}
+
+function onBodyEnd(this: ReadingRequest): void {
+  const st = this[BODY]!;
+  settleBody(this, null, st.chunks.length === 1 ? st.chunks[0]! : Buffer.concat(st.chunks, st.size));
+}
+
+function onBodyError(this: ReadingRequest, err: Error): void {
+  settleBody(this, err);
+}
+
+function onBodyClose(this: ReadingRequest): void {
+  settleBody(this, new Error("client closed the connection before the body was complete"));
+}
+
+/**
+ * Reads the body up to `limit` bytes; beyond that answers 413 (via cb) and discards the rest. The
+ * listeners are module-level functions (the request is `this`): nothing is allocated per request but
+ * the state object.
+ */
 function readBody(req: IncomingMessage, limit: number, cb: (err: Error | null, body?: Buffer) => void): void {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let settled = false;
-  const settle = (err: Error | null, body?: Buffer) => {
-    if (settled) return;
-    settled = true;
-    cb(err, body);
-  };
-  req.on("data", (chunk: Buffer) => {
-    if (settled) return;
-    size += chunk.length;
-    if (size > limit) {
-      chunks.length = 0;
-      // The rest keeps flowing and is dropped; the server's requestTimeout bounds how long.
-      settle(new HttpError(413, `request body larger than ${limit} bytes`));
-      return;
-    }
-    chunks.push(chunk);
-  });
-  req.once("end", () => settle(null, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)));
-  req.once("error", (err) => settle(err));
-  req.once("close", () => settle(new Error("client closed the connection before the body was complete")));
+  (req as ReadingRequest)[BODY] = { chunks: [], size: 0, limit, settled: false, cb };
+  req.on("data", onBodyData);
+  req.on("end", onBodyEnd);
+  req.on("error", onBodyError);
+  req.on("close", onBodyClose);
 }
