@@ -94,6 +94,14 @@ export async function startOperator(config: OperatorConfig, overrides: OperatorO
     log: log.child({ component: "outbox" }),
     metrics,
     ...(ns ? { namespace: ns } : {}),
+    concurrency: config.outboxConcurrency,
+    perIntegration: config.outboxPerIntegration,
+    maxAttempts: config.outboxMaxAttempts,
+    backoff: { baseMs: 500, maxMs: Math.max(500, config.outboxBackoffMaxSeconds * 1000) },
+    timeouts: { headersMs: config.almRequestTimeoutSeconds * 1000, bodyMs: config.almRequestTimeoutSeconds * 1000 },
+    circuit: { coolDownMs: config.almCircuitCoolDownSeconds * 1000 },
+    // A delivery is at most a handful of ALM requests, each bounded by the timeout.
+    leaseMs: config.almRequestTimeoutSeconds * 1000 * 2 * 5 + 10_000,
     onChange: (namespace, task) => taskController?.queue.add(`${namespace}/${task}`),
   });
   // Ledger changes from ALM webhooks, verification and sync re-run the task to project them.

@@ -83,6 +83,8 @@ export interface ClaimOptions {
   namespace?: string;
   /** `namespace/integration` pairs not to claim now (saturated, rate limited, circuit open). */
   exclude: string[];
+  /** Rows this worker is still delivering. */
+  skipIds?: string[];
 }
 
 export async function claim(pool: pg.Pool, o: ClaimOptions): Promise<OutboxRow[]> {
@@ -94,11 +96,12 @@ export async function claim(pool: pg.Pool, o: ClaimOptions): Promise<OutboxRow[]
          WHERE status = 'pending' AND next_attempt_at <= now() AND (claimed_until IS NULL OR claimed_until < now())
            AND ($3::text IS NULL OR namespace = $3)
            AND NOT ((namespace || '/' || integration) = ANY($4::text[]))
+           AND NOT (id = ANY($5::bigint[]))
          ORDER BY next_attempt_at, id
          LIMIT $1
          FOR UPDATE SKIP LOCKED)
       RETURNING id::text, namespace, task, integration, operation, payload, idempotency_key, status, attempts, created_at, last_error`,
-    [o.limit, o.leaseMs, o.namespace ?? null, o.exclude],
+    [o.limit, o.leaseMs, o.namespace ?? null, o.exclude, o.skipIds ?? []],
   );
   return r.rows;
 }

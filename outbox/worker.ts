@@ -13,7 +13,7 @@
 //   is dead-lettered with its last error.
 import type pg from "pg";
 import type { IntegrationSpec } from "../api/v1alpha1/index.js";
-import { AuthError, CircuitBreaker, ConnectorError, RateLimitedError, TokenBucket, createTicketConnector, type Credentials, type TicketConnector } from "../connectors/index.js";
+import { AuthError, CircuitBreaker, ConnectorError, RateLimitedError, TokenBucket, createTicketConnector, type Credentials, type TicketConnector, type Timeouts } from "../connectors/index.js";
 import type { Clock } from "../operator/clock.js";
 import { errorMessage } from "../operator/errors.js";
 import type { Logger } from "../operator/logger.js";
@@ -54,7 +54,11 @@ export interface OutboxWorkerOptions {
   perIntegration?: number;
   maxAttempts?: number;
   backoff?: BackoffPolicy;
-  /** How long a claim holds a row; longer than any single delivery can take. */
+  /**
+   * How long a claim holds a row. It must exceed the longest delivery (a few requests, each bounded by
+   * the connector timeouts): a row whose worker died comes back after it, and by then any request the
+   * dead worker sent has long been answered, so the lookup by idempotency key sees its ticket.
+   */
   leaseMs?: number;
   pollMs?: number;
   random?: () => number;
@@ -62,6 +66,8 @@ export interface OutboxWorkerOptions {
   onChange?: (namespace: string, task: string) => void;
   /** Circuit breaker settings per integration. */
   circuit?: { failureThreshold?: number; coolDownMs?: number };
+  /** Per-request ALM timeouts for the connectors the worker builds. */
+  timeouts?: Partial<Timeouts>;
   /** Connector construction (tests inject a dispatcher through this). */
   connect?: (spec: IntegrationSpec, credentials: Credentials) => TicketConnector;
 }
@@ -80,11 +86,13 @@ interface IntegrationState {
 class NotYetError extends Error {}
 
 export class OutboxWorker {
-  private readonly o: Required<Omit<OutboxWorkerOptions, "namespace" | "onChange" | "circuit" | "connect">> & Pick<OutboxWorkerOptions, "namespace" | "onChange" | "circuit">;
+  private readonly o: Required<Omit<OutboxWorkerOptions, "namespace" | "onChange" | "circuit" | "connect" | "timeouts">> & Pick<OutboxWorkerOptions, "namespace" | "onChange" | "circuit" | "timeouts">;
   private readonly connect: (spec: IntegrationSpec, credentials: Credentials) => TicketConnector;
   private readonly integrations = new Map<string, IntegrationState>();
   private readonly resolving = new Map<string, Promise<IntegrationState>>();
   private readonly inFlight = new Set<Promise<void>>();
+  /** Ids of rows being delivered by this worker: never claimed twice, even if a lease ran out. */
+  private readonly rowsInFlight = new Set<string>();
   private running = false;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
@@ -100,7 +108,7 @@ export class OutboxWorker {
       random: Math.random,
       ...opts,
     };
-    this.connect = opts.connect ?? ((spec, credentials) => createTicketConnector(spec, credentials, { clock: opts.clock, log: opts.log }));
+    this.connect = opts.connect ?? ((spec, credentials) => createTicketConnector(spec, credentials, { clock: opts.clock, log: opts.log, ...(opts.timeouts ? { timeouts: opts.timeouts } : {}) }));
     if (this.o.concurrency < 1 || this.o.perIntegration < 1 || this.o.maxAttempts < 1) throw new RangeError("concurrency, perIntegration and maxAttempts must be >= 1");
   }
 
@@ -136,7 +144,13 @@ export class OutboxWorker {
       const free = this.o.concurrency - this.inFlight.size;
       if (free > 0) {
         try {
-          const rows = await claim(this.o.pool, { limit: free, leaseMs: this.o.leaseMs, exclude: this.excluded(), ...(this.o.namespace ? { namespace: this.o.namespace } : {}) });
+          const rows = await claim(this.o.pool, {
+            limit: free,
+            leaseMs: this.o.leaseMs,
+            exclude: this.excluded(),
+            skipIds: [...this.rowsInFlight],
+            ...(this.o.namespace ? { namespace: this.o.namespace } : {}),
+          });
           claimed = rows.length;
           for (const row of rows) this.launch(row);
         } catch (err) {
@@ -164,9 +178,11 @@ export class OutboxWorker {
   }
 
   private launch(row: OutboxRow): void {
+    this.rowsInFlight.add(row.id);
     const p = this.process(row)
       .catch((err: unknown) => this.o.log.error({ err: errorMessage(err), outbox: row.id }, "outbox row handling failed; it comes back when its lease ends"))
       .finally(() => {
+        this.rowsInFlight.delete(row.id);
         this.inFlight.delete(p);
         this.nudge();
       });
