@@ -122,6 +122,30 @@ export async function retryOnce(pool: pg.Pool, namespace: string, name: string, 
   });
 }
 
+/**
+ * Time to remediate of a RESOLVED task, returned once per resolution (whoever made the transition —
+ * verification, the ALM, this controller), so the MTTR metric counts each task exactly once.
+ */
+export async function takeResolution(pool: pg.Pool, namespace: string, name: string): Promise<{ seconds: number; severity: Severity } | undefined> {
+  return inTransaction(pool, async (c) => {
+    const row = (
+      await c.query<LedgerRow>(`SELECT * FROM remediation_tasks WHERE namespace = $1 AND name = $2 AND state = 'RESOLVED' AND resolved_at IS NOT NULL FOR UPDATE`, [namespace, name])
+    ).rows[0];
+    if (!row?.resolved_at) return undefined;
+    const resolvedAt = row.resolved_at.toISOString();
+    const seen = await c.query(`SELECT 1 FROM audit_events WHERE namespace = $1 AND kind = $2 AND name = $3 AND action = 'mttr-recorded' AND details->>'resolvedAt' = $4`, [
+      namespace,
+      AUDIT_KIND,
+      name,
+      resolvedAt,
+    ]);
+    if (seen.rowCount) return undefined;
+    const seconds = Math.max(0, (row.resolved_at.getTime() - row.created_at.getTime()) / 1000);
+    await audit(c, namespace, name, "mttr-recorded", { resolvedAt, seconds, severity: row.severity });
+    return { seconds, severity: row.severity };
+  });
+}
+
 export interface TransitionRecord {
   from: string;
   to: TaskState;

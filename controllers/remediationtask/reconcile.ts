@@ -6,7 +6,7 @@ import { deliveriesOf, type DeliveryView } from "../../outbox/store.js";
 import type { ControllerDeps } from "../shared/deps.js";
 import { ready } from "../shared/ready.js";
 import { ANNOTATION_RETRY, coveringException, planTaskStatus, ticketDraft, validateRemediationTask, type RemediationTaskPlan } from "./decide.js";
-import { ensureTask, readTask, recentTransitions, recordSlaBreach, retryOnce, StaleStateError, transition, type LedgerRow, type OutboxWork } from "./ledger.js";
+import { ensureTask, readTask, recentTransitions, recordSlaBreach, retryOnce, StaleStateError, takeResolution, transition, type LedgerRow, type OutboxWork } from "./ledger.js";
 import { DEFAULT_SLA_DAYS, nextTransition, slaBreached, slaDue, slaRecheckMs, type PlannedTransition } from "./lifecycle.js";
 import { ANNOTATION_KEV_DUE } from "./plan.js";
 import type { TaskState } from "../../api/v1alpha1/index.js";
@@ -83,10 +83,13 @@ export async function planRemediationTask(deps: TaskDeps, obj: RemediationTaskRe
     }
     made.push({ from, to: next.to, reason: next.reason });
     deps.metrics.remediationTransitions.inc({ to: next.to });
-    if (next.to === "RESOLVED" && row.resolved_at) deps.metrics.remediationMttrSeconds.observe({ severity: row.severity }, (row.resolved_at.getTime() - row.created_at.getTime()) / 1000);
     deliveries = await deliveriesOf(deps.pool, namespace, name);
   }
 
+  if (row.state === "RESOLVED") {
+    const mttr = await takeResolution(deps.pool, namespace, name);
+    if (mttr) deps.metrics.remediationMttrSeconds.observe({ severity: mttr.severity }, mttr.seconds);
+  }
   const breached = slaBreached(sla, row.state, now);
   const breachedNow = breached && !row.sla_breached_at && (await recordSlaBreach(deps.pool, namespace, name, sla.dueAt));
   if (breachedNow) deps.metrics.remediationSlaBreaches.inc({ severity: spec.severity });

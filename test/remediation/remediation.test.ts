@@ -8,6 +8,7 @@ import pg from "pg";
 import type { KubeClient } from "../../operator/kube/client.js";
 import { Resources, type KubeObject } from "../../operator/kube/port.js";
 import type { RunningOperator } from "../../operator/main.js";
+import { transition } from "../../controllers/remediationtask/ledger.js";
 import { idempotencyKeyFor } from "../../outbox/store.js";
 import { GH_BOT, GH_REPO, GitHubStandIn, JIRA_BOT, JiraStandIn } from "../alm/index.js";
 import { adminClient, createNamespace, harnessEnv, metricsText, metricValue, readyCondition, waitForObject } from "../harness/env.js";
@@ -201,6 +202,28 @@ describe("manual tasks, dead letters, SLA", () => {
     const events = await kube.list<KubeObject & { reason?: string; involvedObject?: { name?: string } }>(Resources.Event, ns);
     expect(events.some((e) => e.reason === "SlaBreached" && e.involvedObject?.name === "kev-due")).toBe(true);
     expect(metricValue(await metricsText(op.healthPort), "fixops_remediation_sla_breaches_total", { severity: "HIGH" })).toBe(1);
+  }, 60_000);
+});
+
+describe("MTTR", () => {
+  it("a task that reaches RESOLVED (by whichever flow) is counted once in the MTTR metric, by severity", async () => {
+    await kube.create(Resources.RemediationTask, {
+      metadata: { name: "mttr", namespace: ns },
+      spec: { title: "mttr", artifact: { image: IMAGE }, clusterKey: "mttr|1", vulnerabilityIds: ["CVE-2020-0009"], severity: "MEDIUM", integrationRefs: [{ name: "jira" }] },
+    });
+    await waitForObject(kube, Resources.RemediationTask, ns, "mttr", (o) => st(o).state === "ASSIGNED");
+    const count = async () => metricValue(await metricsText(op.healthPort), "fixops_remediation_mttr_seconds_count", { severity: "MEDIUM" }) ?? 0;
+    expect(await count()).toBe(0);
+    // The ALM reports done (→ VERIFICATION), then a newer scan confirms (→ RESOLVED): through the ledger, as those flows do.
+    await transition(db, ns, "mttr", "ASSIGNED", { to: "VERIFICATION", reason: "ALM reports the ticket done" }, "test", () => []);
+    await transition(db, ns, "mttr", "VERIFICATION", { to: "RESOLVED", reason: "ScanResult api no longer has the finding" }, "test", () => []);
+    await kube.mergePatch(Resources.RemediationTask, ns, "mttr", { metadata: { annotations: { "example.com/poke": "1" } } });
+    await waitForObject(kube, Resources.RemediationTask, ns, "mttr", (o) => st(o).state === "RESOLVED");
+    await waitFor("MTTR observed", async () => ((await count()) === 1 ? true : undefined), 10_000, 100);
+    await kube.mergePatch(Resources.RemediationTask, ns, "mttr", { metadata: { annotations: { "example.com/poke": "2" } } });
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(await count()).toBe(1);
+    await expect(transition(db, ns, "mttr", "RESOLVED", { to: "OPEN", reason: "no" }, "test", () => [])).rejects.toThrow("cannot go from RESOLVED to OPEN");
   }, 60_000);
 });
 
