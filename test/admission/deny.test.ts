@@ -1,16 +1,14 @@
 // The validating admission webhook end to end: the real kube-apiserver calls the in-process
 // operator's webhook over HTTPS (self-managed CA, registered by URL) and enforces its answers.
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import type { RequestOptions } from "node:https";
-import { Agent, request } from "undici";
-import { loadKubeConfig, type KubeClient } from "../../operator/kube/client.js";
+import type { KubeClient } from "../../operator/kube/client.js";
 import { Resources, type KubeObject } from "../../operator/kube/port.js";
 import type { RunningOperator } from "../../operator/main.js";
 import { FAILURE_POLICY_LABEL } from "../../webhooks/tls/webhook-config.js";
-import { adminClient, createNamespace, harnessEnv, suffix } from "../harness/env.js";
+import { adminClient, createNamespace, suffix } from "../harness/env.js";
 import { operatorConfig, runOperatorInProcess } from "../harness/operator.js";
 import { freePort, waitFor } from "../harness/ports.js";
-import { updateObject } from "./support.js";
+import { deployment as deploymentIn, deploymentsPath, rawClient, scanResult as scanResultIn, updateObject, type RawClient } from "./support.js";
 
 let kube: KubeClient;
 let ns: string;
@@ -21,59 +19,8 @@ let raw: RawClient;
 
 const TEST_LABEL = "fixops.io/admission-test";
 
-/** The API server without the KubeClient, to see admission warnings (the `Warning` header) and to dry-run. */
-interface RawClient {
-  post(path: string, body: unknown, query?: Record<string, string>): Promise<{ status: number; body: { message?: string }; warnings: string[] }>;
-  close(): Promise<void>;
-}
-
-async function rawClient(): Promise<RawClient> {
-  const kc = loadKubeConfig(harnessEnv().kubeconfigPath);
-  const tls: RequestOptions = { headers: {} };
-  await kc.applyToHTTPSOptions(tls);
-  const agent = new Agent({ connect: { ca: tls.ca as string, cert: tls.cert as string, key: tls.key as string, rejectUnauthorized: tls.rejectUnauthorized !== false } });
-  const server = kc.getCurrentCluster()!.server.replace(/\/$/, "");
-  const headers: Record<string, string> = { accept: "application/json", "content-type": "application/json" };
-  for (const [k, v] of Object.entries(tls.headers ?? {})) if (typeof v === "string") headers[k.toLowerCase()] = v;
-  return {
-    async post(path, body, query) {
-      const qs = query ? `?${new URLSearchParams(query).toString()}` : "";
-      const res = await request(`${server}${path}${qs}`, { method: "POST", headers, body: JSON.stringify(body), dispatcher: agent });
-      const text = await res.body.text();
-      const w = res.headers["warning"];
-      const warnings = (Array.isArray(w) ? w : w ? [w] : []).flatMap((x) => x.split(/,(?=\s*299 )/));
-      return { status: res.statusCode, body: text ? (JSON.parse(text) as { message?: string }) : {}, warnings };
-    },
-    close: () => agent.close(),
-  };
-}
-
-function trivy(image: string, vulns: { id: string; severity: string }[]): string {
-  return JSON.stringify({
-    SchemaVersion: 2,
-    ArtifactName: image,
-    ArtifactType: "container_image",
-    Results: [{ Target: `${image} (debian 12)`, Class: "os-pkgs", Type: "debian", Vulnerabilities: vulns.map((v) => ({ VulnerabilityID: v.id, PkgName: "openssl", InstalledVersion: "3.0.1", Severity: v.severity })) }],
-  });
-}
-
-const scanResult = (name: string, image: string, vulns: { id: string; severity: string }[]) => ({
-  metadata: { name, namespace: ns },
-  spec: { artifact: { image }, scanner: { name: "trivy" }, report: { inline: trivy(image, vulns) }, scannedAt: new Date().toISOString() },
-});
-
-const deployment = (name: string, image: string, namespace = ns) => ({
-  apiVersion: "apps/v1",
-  kind: "Deployment",
-  metadata: { name, namespace },
-  spec: {
-    replicas: 1,
-    selector: { matchLabels: { app: name } },
-    template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: "main", image }] } },
-  },
-});
-
-const deploymentsPath = (namespace: string) => `/apis/apps/v1/namespaces/${namespace}/deployments`;
+const scanResult = (name: string, image: string, vulns: { id: string; severity: string }[]) => scanResultIn(ns, name, image, vulns);
+const deployment = (name: string, image: string, namespace = ns) => deploymentIn(namespace, name, image);
 
 beforeAll(async () => {
   kube = await adminClient();

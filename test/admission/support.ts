@@ -6,6 +6,7 @@ import { ConflictError } from "../../operator/errors.js";
 import { loadKubeConfig } from "../../operator/kube/client.js";
 import type { KubeObject, KubePort, ResourceType } from "../../operator/kube/port.js";
 import { harnessEnv } from "../harness/env.js";
+import { trivyReport } from "../support/reports.js";
 
 /** The API server without the KubeClient, to see admission warnings (the `Warning` header) and to dry-run. */
 export interface RawClient {
@@ -34,18 +35,9 @@ export async function rawClient(): Promise<RawClient> {
   };
 }
 
-export function trivy(image: string, vulns: { id: string; severity: string }[]): string {
-  return JSON.stringify({
-    SchemaVersion: 2,
-    ArtifactName: image,
-    ArtifactType: "container_image",
-    Results: [{ Target: `${image} (debian 12)`, Class: "os-pkgs", Type: "debian", Vulnerabilities: vulns.map((v) => ({ VulnerabilityID: v.id, PkgName: "openssl", InstalledVersion: "3.0.1", Severity: v.severity })) }],
-  });
-}
-
 export const scanResult = (namespace: string, name: string, image: string, vulns: { id: string; severity: string }[]) => ({
   metadata: { name, namespace },
-  spec: { artifact: { image }, scanner: { name: "trivy" }, report: { inline: trivy(image, vulns) }, scannedAt: new Date().toISOString() },
+  spec: { artifact: { image }, scanner: { name: "trivy" }, report: { inline: trivyReport(image, vulns) }, scannedAt: new Date().toISOString() },
 });
 
 export const deployment = (namespace: string, name: string, image: string) => ({
