@@ -79,31 +79,51 @@ export async function enqueue(
 export interface ClaimOptions {
   limit: number;
   leaseMs: number;
-  /** Only rows of this namespace (an operator watching one namespace). */
+  /** Only rows of this namespace (an operator that watches one namespace). */
   namespace?: string;
   /** `namespace/integration` pairs not to claim now (saturated, rate limited, circuit open). */
   exclude: string[];
   /** Rows this worker is still delivering. */
   skipIds?: string[];
+  /** How many more rows of `namespace/integration` may be claimed now (its free slots). */
+  quota?: (key: string) => number;
 }
 
+/**
+ * Claims up to `limit` due rows, at most `quota(key)` per integration, so a backlog of one ALM cannot take
+ * the slots of the others. Candidates are locked with FOR UPDATE SKIP LOCKED (another worker skips them),
+ * the chosen ones get a lease, and the locks end with the transaction: a claimed row is then protected by
+ * its lease alone, so no transaction stays open across ALM calls.
+ */
 export async function claim(pool: pg.Pool, o: ClaimOptions): Promise<OutboxRow[]> {
   if (o.limit <= 0) return [];
-  const r = await pool.query<OutboxRow>(
-    `UPDATE outbox SET claimed_until = now() + ($2::bigint * interval '1 millisecond')
-      WHERE id IN (
-        SELECT id FROM outbox
-         WHERE status = 'pending' AND next_attempt_at <= now() AND (claimed_until IS NULL OR claimed_until < now())
-           AND ($3::text IS NULL OR namespace = $3)
-           AND NOT ((namespace || '/' || integration) = ANY($4::text[]))
-           AND NOT (id = ANY($5::bigint[]))
-         ORDER BY next_attempt_at, id
-         LIMIT $1
-         FOR UPDATE SKIP LOCKED)
-      RETURNING id::text, namespace, task, integration, operation, payload, idempotency_key, status, attempts, created_at, last_error`,
-    [o.limit, o.leaseMs, o.namespace ?? null, o.exclude, o.skipIds ?? []],
-  );
-  return r.rows;
+  return inTransaction(pool, async (c) => {
+    const candidates = await c.query<OutboxRow>(
+      `SELECT id::text, namespace, task, integration, operation, payload, idempotency_key, status, attempts, created_at, last_error FROM outbox
+        WHERE status = 'pending' AND next_attempt_at <= now() AND (claimed_until IS NULL OR claimed_until < now())
+          AND ($2::text IS NULL OR namespace = $2)
+          AND NOT ((namespace || '/' || integration) = ANY($3::text[]))
+          AND NOT (id = ANY($4::bigint[]))
+        ORDER BY next_attempt_at, id
+        LIMIT $1
+        FOR UPDATE SKIP LOCKED`,
+      [Math.min(o.limit * 4, 1000), o.namespace ?? null, o.exclude, o.skipIds ?? []],
+    );
+    const left = new Map<string, number>();
+    const chosen: OutboxRow[] = [];
+    for (const r of candidates.rows) {
+      if (chosen.length >= o.limit) break;
+      const key = `${r.namespace}/${r.integration}`;
+      const q = left.get(key) ?? o.quota?.(key) ?? Infinity;
+      if (q <= 0) continue;
+      left.set(key, q - 1);
+      chosen.push(r);
+    }
+    if (chosen.length) {
+      await c.query(`UPDATE outbox SET claimed_until = now() + ($2::bigint * interval '1 millisecond') WHERE id = ANY($1::bigint[])`, [chosen.map((r) => r.id), o.leaseMs]);
+    }
+    return chosen;
+  });
 }
 
 export function parseCreate(row: OutboxRow): TicketDraft {

@@ -19,7 +19,7 @@ import { errorMessage } from "../operator/errors.js";
 import type { Logger } from "../operator/logger.js";
 import type { OperatorMetrics } from "../operator/metrics.js";
 import { DEFAULT_BACKOFF, retryDelayMs, type BackoffPolicy } from "./backoff.js";
-import { claim, createIsDead, defer, markDelivered, markFailed, parseComment, parseCreate, parseSetState, ticketLink, type OutboxRow } from "./store.js";
+import { claim, createIsDead, defer, markDelivered, markFailed, parseComment, parseCreate, parseSetState, ticketLink, type OutboxRow, type TicketLink } from "./store.js";
 
 /** An Integration as the worker needs it; `version` changes when the spec or the Secret changes. */
 export interface ResolvedIntegration {
@@ -77,7 +77,6 @@ interface IntegrationState {
   connector: TicketConnector;
   bucket: TokenBucket;
   circuit: CircuitBreaker;
-  inFlight: number;
   /** Epoch ms before which no row of this integration is claimed. */
   notBefore: number;
 }
@@ -93,6 +92,8 @@ export class OutboxWorker {
   private readonly inFlight = new Set<Promise<void>>();
   /** Ids of rows being delivered by this worker: never claimed twice, even if a lease ran out. */
   private readonly rowsInFlight = new Set<string>();
+  /** Rows launched and not finished, per `namespace/integration` (the per-integration cap counts these). */
+  private readonly launched = new Map<string, number>();
   private running = false;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
@@ -149,6 +150,7 @@ export class OutboxWorker {
             leaseMs: this.o.leaseMs,
             exclude: this.excluded(),
             skipIds: [...this.rowsInFlight],
+            quota: (key) => this.o.perIntegration - (this.launched.get(key) ?? 0),
             ...(this.o.namespace ? { namespace: this.o.namespace } : {}),
           });
           claimed = rows.length;
@@ -173,16 +175,22 @@ export class OutboxWorker {
   private excluded(): string[] {
     const now = this.o.clock.now().getTime();
     const out: string[] = [];
-    for (const [key, s] of this.integrations) if (s.inFlight >= this.o.perIntegration || s.notBefore > now) out.push(key);
+    for (const [key, s] of this.integrations) if (s.notBefore > now) out.push(key);
+    for (const [key, n] of this.launched) if (n >= this.o.perIntegration && !out.includes(key)) out.push(key);
     return out;
   }
 
   private launch(row: OutboxRow): void {
+    const key = `${row.namespace}/${row.integration}`;
+    this.launched.set(key, (this.launched.get(key) ?? 0) + 1);
     this.rowsInFlight.add(row.id);
     const p = this.process(row)
       .catch((err: unknown) => this.o.log.error({ err: errorMessage(err), outbox: row.id }, "outbox row handling failed; it comes back when its lease ends"))
       .finally(() => {
         this.rowsInFlight.delete(row.id);
+        const left = (this.launched.get(key) ?? 1) - 1;
+        if (left > 0) this.launched.set(key, left);
+        else this.launched.delete(key);
         this.inFlight.delete(p);
         this.nudge();
       });
@@ -203,7 +211,6 @@ export class OutboxWorker {
           connector,
           bucket: TokenBucket.fromSpec(resolved.spec.rateLimit, this.o.clock),
           circuit: have?.circuit ?? new CircuitBreaker(this.o.clock, this.o.circuit ?? {}),
-          inFlight: have?.inFlight ?? 0,
           notBefore: have?.notBefore ?? 0,
         };
         this.integrations.set(key, next);
@@ -225,6 +232,17 @@ export class OutboxWorker {
       await this.fail(row, err, undefined);
       return;
     }
+    // Updates need the ticket: wait for the create first (not an attempt, and no ALM call spent).
+    let link: TicketLink | undefined;
+    if (row.operation !== "create") {
+      try {
+        link = await this.linkOrWait(row);
+      } catch (err) {
+        if (err instanceof NotYetError) await defer(this.o.pool, row.id, 1000);
+        else await this.fail(row, err, s);
+        return;
+      }
+    }
     const now = this.o.clock.now().getTime();
     const slot = s.bucket.tryTake();
     if (!slot.ok) {
@@ -240,51 +258,40 @@ export class OutboxWorker {
       await defer(this.o.pool, row.id, gate.retryInMs, `circuit open for integration ${row.integration}`);
       return;
     }
-    s.inFlight++;
     try {
-      const ticket = await this.deliver(row, s.connector);
+      const ticket = await this.deliver(row, s.connector, link);
       s.circuit.onSuccess();
       await markDelivered(this.o.pool, row, ticket);
       metrics.outboxDeliveries.inc({ operation: row.operation, result: "delivered" });
       metrics.outboxDeliverySeconds.observe({ operation: row.operation }, Math.max(0, (this.o.clock.now().getTime() - new Date(row.created_at).getTime()) / 1000));
       this.o.onChange?.(row.namespace, row.task);
     } catch (err) {
-      if (err instanceof NotYetError) {
-        // Not the ALM's fault: release the probe slot without judging the ALM.
-        if (gate.probe) s.circuit.onSuccess();
-        await defer(this.o.pool, row.id, 1000);
-        return;
-      }
       s.circuit.onFailure(err);
       if (err instanceof AuthError) this.o.resolver.invalidate?.(row.namespace, row.integration);
       if (err instanceof RateLimitedError) s.notBefore = Math.max(s.notBefore, this.o.clock.now().getTime() + err.retryAfterMs);
       log.debug({ err: errorMessage(err), outbox: row.id, integration: row.integration }, "outbox delivery failed");
       await this.fail(row, err, s);
-    } finally {
-      s.inFlight--;
     }
   }
 
-  private async deliver(row: OutboxRow, c: TicketConnector) {
+  private async deliver(row: OutboxRow, c: TicketConnector, link: TicketLink | undefined) {
     switch (row.operation) {
       case "create": {
         const draft = parseCreate(row);
         return (await c.findByIdempotencyKey(draft.idempotencyKey)) ?? (await c.create(draft));
       }
       case "set_state": {
-        const link = await this.linkOrWait(row);
         const { target, comment } = parseSetState(row);
-        return c.setState(link.ticket_ref, target, comment);
+        return c.setState(link!.ticket_ref, target, comment);
       }
       case "comment": {
-        const link = await this.linkOrWait(row);
-        await c.comment(link.ticket_ref, parseComment(row));
+        await c.comment(link!.ticket_ref, parseComment(row));
         return undefined;
       }
     }
   }
 
-  private async linkOrWait(row: OutboxRow) {
+  private async linkOrWait(row: OutboxRow): Promise<TicketLink> {
     const link = await ticketLink(this.o.pool, row.namespace, row.task, row.integration);
     if (link) return link;
     if (await createIsDead(this.o.pool, row.namespace, row.task, row.integration)) {
