@@ -1,6 +1,6 @@
 // An AdmissionDecider over per-gate outcomes that were computed ahead of time (e.g. copied from
-// ScanResult.status.decision.gates by the controller that ran the engine). It is the interim decider
-// until the engine's evaluateGates is wired in, and the one the benchmark uses. It applies gate
+// ScanResult.status.decision.gates by the controller that ran the engine). The operator uses the
+// EngineDecider; this one serves `bench:admission --decider precomputed` and tests. It applies gate
 // selection (image globs, workload label selector) and `missingScan` itself; everything else
 // (rules, exceptions, scan age) is assumed to be folded into the precomputed outcomes.
 import type { LabelSelector, Outcome } from "../../api/v1alpha1/index.js";
