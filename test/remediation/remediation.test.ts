@@ -157,6 +157,32 @@ describe("RemediationTasks from a gate", () => {
   }, 60_000);
 });
 
+describe("ownership", () => {
+  it("deleting the gate garbage-collects its tasks; re-creating it brings back the same tasks with their ledger state and no new ticket", async () => {
+    const before = await tasksIn(ns);
+    const fromGate = before.filter((t) => t.metadata.ownerReferences?.length);
+    expect(fromGate).toHaveLength(2);
+    const states = new Map(fromGate.map((t) => [t.metadata.name, st(t).state]));
+    const issues = jira.issues.size;
+    const gate = await kube.get<KubeObject>(Resources.PolicyGate, ns, "criticals");
+    await kube.delete(Resources.PolicyGate, ns, "criticals");
+    await waitFor("tasks collected", async () => ((await tasksIn(ns)).some((t) => states.has(t.metadata.name)) ? undefined : true), 60_000, 250);
+    await kube.create(Resources.PolicyGate, { metadata: { name: "criticals", namespace: ns }, spec: gate!.spec });
+    // The finding under the RiskException is not marked for action now, so its task stays away; the other
+    // comes back, ASSIGNED, with its ticket and transitions from the ledger.
+    const open = [...states.entries()].find(([, state]) => state === "ASSIGNED");
+    const accepted = [...states.entries()].find(([, state]) => state === "ACCEPTED_RISK");
+    expect(open && accepted).toBeTruthy();
+    const t = await waitForObject(kube, Resources.RemediationTask, ns, open![0], (o) => st(o).state === "ASSIGNED" && !!ticketOf(o, "jira")?.key, 30_000);
+    expect(st(t).transitions!.map((x) => x.to)).toEqual(["ASSIGNED"]);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(await kube.get(Resources.RemediationTask, ns, accepted![0])).toBeNull();
+    expect(jira.issues.size).toBe(issues);
+    const creates = await db.query<{ n: string }>("SELECT count(*) AS n FROM outbox WHERE namespace = $1 AND operation = 'create'", [ns]);
+    expect(Number(creates.rows[0]!.n)).toBe(4);
+  }, 120_000);
+});
+
 describe("manual tasks, dead letters, SLA", () => {
   const task = (name: string, spec: Record<string, unknown>, annotations: Record<string, string> = {}) =>
     kube.create(Resources.RemediationTask, {
