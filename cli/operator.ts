@@ -22,6 +22,7 @@ export function registerOperator(program: Command): void {
     .option("--webhook-port <port>", "port for the webhook server (default 9443); env FIXOPS_WEBHOOK_PORT")
     .option("--webhook-url <url>", "register the webhook by this base https URL (out of cluster); env FIXOPS_WEBHOOK_URL")
     .option("--webhook-config-name <name>", "name of the ValidatingWebhookConfiguration; env FIXOPS_WEBHOOK_CONFIG_NAME")
+    .addOption(new Option("--webhook-cert-mode <mode>", "self-managed (operator keeps and rotates its CA) or cert-manager (read the Secret only); env FIXOPS_WEBHOOK_CERT_MODE").choices(["self-managed", "cert-manager"]))
     .option("--webhook-service-name <name>", "Service the API server calls the webhook through when no URL is set (default fixops-webhook); env FIXOPS_WEBHOOK_SERVICE_NAME")
     .option("--webhook-service-namespace <ns>", "namespace of that Service (default: the operator's); env FIXOPS_WEBHOOK_SERVICE_NAMESPACE")
     .option("--webhook-service-port <port>", "port of that Service (default 443); env FIXOPS_WEBHOOK_SERVICE_PORT")

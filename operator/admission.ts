@@ -230,7 +230,7 @@ export async function startAdmission(config: OperatorConfig, deps: AdmissionDeps
     else await kube.replace(Resources.ValidatingWebhookConfiguration, { ...(desired as unknown as KubeObject), metadata: { ...desired.metadata, resourceVersion: existing.metadata.resourceVersion! } });
   };
   const rotator = new CertificateRotator({
-    mode: "self-managed",
+    mode: config.webhookCertMode,
     store: new SecretCertificateStore(kube, operatorNamespace, config.webhookCertSecret),
     clock,
     dnsNames,
@@ -245,7 +245,13 @@ export async function startAdmission(config: OperatorConfig, deps: AdmissionDeps
     },
   });
   const first = await rotator.check();
-  if (!first.bundle) throw new Error(`webhook certificate unavailable: ${first.reason ?? first.action}`);
+  if (!first.bundle) {
+    throw new Error(
+      config.webhookCertMode === "cert-manager"
+        ? `webhook certificate unavailable: cert-manager mode reads Secret ${operatorNamespace}/${config.webhookCertSecret} (tls.crt, tls.key, ca.crt) and ${first.reason ?? first.action}`
+        : `webhook certificate unavailable: ${first.reason ?? first.action}`,
+    );
+  }
   server = createWebhookServer({
     tls: { cert: first.bundle.tlsCrt, key: first.bundle.tlsKey },
     host: config.webhookHost,

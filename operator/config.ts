@@ -53,6 +53,10 @@ export const OperatorConfig = z.object({
   webhookServicePort: z.coerce.number().int().min(1).max(65535).default(443).describe("Port of that Service"),
   webhookConfigName: z.string().min(1).default("fixops-admission"),
   webhookCertSecret: z.string().min(1).default("fixops-webhook-tls"),
+  webhookCertMode: z
+    .enum(["self-managed", "cert-manager"])
+    .default("self-managed")
+    .describe("self-managed: the operator keeps a CA and serving certificate in webhookCertSecret and rotates them; cert-manager: it only reads that Secret (tls.crt, tls.key, ca.crt) and never writes it"),
   webhookDnsNames: z.string().optional().describe("Comma-separated DNS names for the serving certificate"),
   webhookIpAddresses: z.string().optional().describe("Comma-separated IP addresses for the serving certificate"),
   webhookNamespaceLabel: z
@@ -90,6 +94,7 @@ export function loadOperatorConfig(flags: Record<string, unknown>, env: NodeJS.P
     webhookServicePort: env.FIXOPS_WEBHOOK_SERVICE_PORT,
     webhookConfigName: env.FIXOPS_WEBHOOK_CONFIG_NAME,
     webhookCertSecret: env.FIXOPS_WEBHOOK_CERT_SECRET,
+    webhookCertMode: env.FIXOPS_WEBHOOK_CERT_MODE,
     webhookDnsNames: env.FIXOPS_WEBHOOK_DNS_NAMES,
     webhookIpAddresses: env.FIXOPS_WEBHOOK_IP_ADDRESSES,
     webhookNamespaceLabel: env.FIXOPS_WEBHOOK_NAMESPACE_LABEL,
