@@ -1,6 +1,9 @@
 // The OutboxWorker against real PostgreSQL and Jira stand-ins, without Kubernetes: a slow ALM does not
 // stall a healthy one, Retry-After is honoured, attempts are capped into a dead letter that can be
 // retried, and a response lost after the ticket was created does not create a second one.
+import { execFile } from "node:child_process";
+import { join } from "node:path";
+import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import pg from "pg";
 import { Registry } from "prom-client";
@@ -14,9 +17,10 @@ import { idempotencyKeyFor, retryDead } from "../../outbox/store.js";
 import { OutboxWorker, type OutboxWorkerOptions } from "../../outbox/worker.js";
 import { migrate } from "../../store/migrate.js";
 import { JIRA_BOT, JiraStandIn } from "../alm/index.js";
-import { harnessEnv, quietLog, suffix } from "../harness/env.js";
+import { ROOT, harnessEnv, quietLog, suffix } from "../harness/env.js";
 import { waitFor } from "../harness/ports.js";
 
+const run = promisify(execFile);
 let pool: pg.Pool;
 const stands: JiraStandIn[] = [];
 const workers: OutboxWorker[] = [];
@@ -131,8 +135,14 @@ describe("OutboxWorker", () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(jira.requests()).toBe(requests);
 
+    // `fixops outbox dead` lists it; `fixops outbox retry` puts it back with a fresh budget.
+    const fixops = (...args: string[]) =>
+      run(process.execPath, ["--import", "tsx", join(ROOT, "cli", "main.ts"), "outbox", ...args, "--database-url", harnessEnv().databaseUrl], { cwd: ROOT });
+    const listed = await fixops("dead", "-n", ns);
+    expect(listed.stdout).toMatch(new RegExp(`^${name}\tjira\tcreate\tattempts=3\tjira .*HTTP 500`));
     jira.faults.clear();
-    expect(await retryDead(pool, ns, name)).toBe(1);
+    expect((await fixops("retry", "-n", ns, "-t", name!)).stdout).toBe(`requeued 1 dead letter in namespace ${ns} for task ${name}\n`);
+    expect(await retryDead(pool, ns, name)).toBe(0);
     await waitFor("delivered after retry", async () => ((await statusCount(ns, "jira", "delivered")) === 1 ? true : undefined), 5000, 25);
     expect(jira.ticketsWithKey(idempotencyKeyFor(ns, name!, "jira"))).toBe(1);
   }, 20_000);
