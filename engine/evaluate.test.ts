@@ -275,6 +275,19 @@ describe("the bounded assessment decides like the full one", () => {
     expect(d.gates[0]!.matches.some((m) => m.mayMatchOmitted && m.count === 0)).toBe(onlyOmitted);
   });
 
+  it("announces when a finding kept only in a bucket becomes old enough for an age rule", () => {
+    // The kept findings (HIGH, no first-seen time) never match; only the summarised LOW ones will.
+    const young = [
+      ...Array.from({ length: 25 }, (_, i) => vuln(`CVE-2024-${1000 + i}`, "HIGH")),
+      ...Array.from({ length: 300 }, (_, i) => vuln(`CVE-2020-${10000 + i}`, "LOW", { firstSeen: "2026-04-20T00:00:00Z" })),
+    ];
+    const gate = gateWith([], [{ name: "old-low", minSeverity: "LOW", minAgeDays: 30 }]);
+    const bounded = assess(young, { maxFindings: 20 });
+    const d = evaluateGates(bounded, [gate], [], ctx());
+    expect(d.nextChangeAt).toBe(evaluateGates(assess(young, { maxFindings: 1000 }), [gate], [], ctx()).nextChangeAt);
+    expect(d.nextChangeAt).toBe("2026-05-20T00:00:00.000Z");
+  });
+
   it("lets an id exception take an omitted finding out of an id rule", () => {
     const gate = gateWith([{ name: "id", vulnerabilityIds: ["CVE-2020-10250"] }]);
     const ex = anException("e", { vulnerabilityIds: ["CVE-2020-10250"], expiresAt: "2027-01-01T00:00:00Z" });

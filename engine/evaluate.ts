@@ -480,7 +480,14 @@ function evaluateGate(gate: CompiledGate, a: ArtifactAssessment | null, ctx: Eva
         if (hit.length < 10) hit.push(f);
       }
       let omittedCount = 0;
-      for (const b of a.omitted?.buckets ?? []) if (bucketMayMatch(r, b, nowMs, shared.exceptedIds)) omittedCount += b.count;
+      for (const b of a.omitted?.buckets ?? []) {
+        if (bucketMayMatch(r, b, nowMs, shared.exceptedIds)) omittedCount += b.count;
+        else if (r.minAgeMs !== undefined && b.oldestFirstSeen !== undefined) {
+          // Not old enough yet: the bucket may match once its oldest finding reaches the rule's age.
+          const due = Date.parse(b.oldestFirstSeen) + r.minAgeMs;
+          if (due > nowMs && bucketMayMatch(r, b, due, shared.exceptedIds)) change = Math.min(change, due);
+        }
+      }
       if (omittedCount > 0 && shared.omittedExcepted) {
         // An exception for the whole image covers the findings the assessment only summarised.
         if (!shared.used.has(shared.omittedExcepted.name)) shared.used.set(shared.omittedExcepted.name, new Set());
