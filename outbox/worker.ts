@@ -96,6 +96,9 @@ export class OutboxWorker {
   private readonly launched = new Map<string, number>();
   private running = false;
   private loop: Promise<void> | undefined;
+  private stopping: Promise<void> | undefined;
+  /** Each start() runs one claim loop; a loop from before a stop() never resumes. */
+  private generation = 0;
   private wake: (() => void) | undefined;
 
   constructor(opts: OutboxWorkerOptions) {
@@ -113,10 +116,16 @@ export class OutboxWorker {
     if (this.o.concurrency < 1 || this.o.perIntegration < 1 || this.o.maxAttempts < 1) throw new RangeError("concurrency, perIntegration and maxAttempts must be >= 1");
   }
 
+  /** Starts claiming (again); a stop still winding down finishes first, so no connector is closed under us. */
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.loop = this.run();
+    const gen = ++this.generation;
+    const previous = this.stopping;
+    this.loop = (async () => {
+      await previous;
+      await this.run(gen);
+    })();
   }
 
   /** New rows were queued: look now rather than at the next poll. */
@@ -126,21 +135,27 @@ export class OutboxWorker {
 
   /** Stops claiming, waits for deliveries in flight, closes connectors. */
   async stop(): Promise<void> {
-    if (!this.running) return;
+    if (!this.running) return this.stopping;
     this.running = false;
+    this.generation++;
     this.nudge();
-    await this.loop;
-    await Promise.allSettled([...this.inFlight]);
-    for (const s of this.integrations.values()) await s.connector.close().catch(() => {});
-    this.integrations.clear();
+    const loop = this.loop;
+    this.stopping = (async () => {
+      await loop;
+      await Promise.allSettled([...this.inFlight]);
+      for (const s of this.integrations.values()) await s.connector.close().catch(() => {});
+      this.integrations.clear();
+    })();
+    return this.stopping;
   }
 
   get busy(): number {
     return this.inFlight.size;
   }
 
-  private async run(): Promise<void> {
-    while (this.running) {
+  private async run(gen: number): Promise<void> {
+    const live = () => this.running && gen === this.generation;
+    while (live()) {
       let claimed = 0;
       const free = this.o.concurrency - this.inFlight.size;
       if (free > 0) {
@@ -160,7 +175,7 @@ export class OutboxWorker {
         }
       }
       // A full batch means more may be waiting: claim again as soon as a slot frees up.
-      if (!this.running) break;
+      if (!live()) break;
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, claimed > 0 && claimed === free ? 5 : this.o.pollMs);
         this.wake = () => {

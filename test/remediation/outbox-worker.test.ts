@@ -147,6 +147,23 @@ describe("OutboxWorker", () => {
     expect(jira.ticketsWithKey(idempotencyKeyFor(ns, name!, "jira"))).toBe(1);
   }, 20_000);
 
+  it("losing and regaining leadership in quick succession (stop, start before the stop finished) keeps one claim loop and delivers each row once", async () => {
+    const ns = `ow-flap-${suffix()}`;
+    const jira = await standIn();
+    const names = await queueTasks(ns, "jira", 60);
+    const w = startWorker(ns, { jira: specFor(jira) }, { concurrency: 4, perIntegration: 4 });
+    for (let i = 0; i < 5; i++) {
+      await new Promise((r) => setTimeout(r, 30));
+      void w.stop();
+      w.start();
+    }
+    await waitFor("delivered", async () => ((await statusCount(ns, "jira", "delivered")) === 60 ? true : undefined), 15_000, 25);
+    for (const n of names) expect(jira.ticketsWithKey(idempotencyKeyFor(ns, n, "jira"))).toBe(1);
+    expect(jira.requests("POST /rest/api/3/issue")).toBe(60);
+    await w.stop();
+    expect(w.busy).toBe(0);
+  }, 30_000);
+
   it("a response lost after the ALM created the ticket: the retry finds it by its key instead of creating another", async () => {
     const ns = `ow-lost-${suffix()}`;
     const jira = await standIn();
