@@ -42,7 +42,7 @@ describe("coveringException", () => {
 describe("ticketDraft", () => {
   it("carries title, severity, due date and the vulnerability ids", () => {
     const d = ticketDraft("team-a", "rt-1", spec, slaDue(NOW, "CRITICAL"));
-    expect(d).toMatchObject({ title: spec.title, severity: "CRITICAL", dueDate: "2026-03-08", labels: ["fixops", "severity-critical"] });
+    expect(d).toMatchObject({ title: spec.title, severity: "CRITICAL", dueDate: "2026-03-08", labels: ["severity-critical"] });
     expect(JSON.stringify(d.description)).toContain("CVE-2021-44228");
     expect(JSON.stringify(d.description)).toContain("RemediationTask team-a/rt-1");
   });

@@ -104,7 +104,8 @@ export function ticketDraft(namespace: string, name: string, spec: RemediationTa
     title: spec.title,
     description,
     severity: spec.severity,
-    labels: ["fixops", `severity-${SEVERITY_LABEL[spec.severity]}`],
+    // The connectors add the "fixops" marker and the idempotency label themselves.
+    labels: [`severity-${SEVERITY_LABEL[spec.severity]}`],
     dueDate: sla.dueAt.toISOString().slice(0, 10),
   };
 }
