@@ -19,6 +19,7 @@ import { InformerIntegrationResolver } from "../controllers/shared/integration-c
 import { OutboxWorker } from "../outbox/worker.js";
 import { InboundProcessor } from "../controllers/remediationtask/inbound.js";
 import { InboundEndpoint } from "../webhooks/inbound/endpoint.js";
+import { ledgerReports } from "../controllers/scanresult/report-source.js";
 import type { ControllerDeps, Informers } from "../controllers/shared/deps.js";
 import { FeedManager } from "../feeds/manager.js";
 import { parseFeedSource } from "../feeds/source.js";
@@ -84,7 +85,7 @@ export async function startOperator(config: OperatorConfig, overrides: OperatorO
     pool,
     feeds,
   };
-  const controllers = createControllers(deps, config.workers, { whatIfRefreshMs: config.whatIfRefreshSeconds * 1000 });
+  const controllers = createControllers(deps, config.workers, { whatIfRefreshMs: config.whatIfRefreshSeconds * 1000, ...(config.watchNamespace ? { watchNamespace: config.watchNamespace } : {}) });
   // Delivers outbox rows to the ALMs on the leader; each delivery re-runs its task to project the result.
   const taskController = controllers.find((c) => c.kind === "RemediationTask");
   const outbox = new OutboxWorker({
@@ -113,7 +114,7 @@ export async function startOperator(config: OperatorConfig, overrides: OperatorO
   let admission: RunningAdmission | undefined;
   if (config.webhookEnabled) {
     try {
-      admission = await startAdmission(config, { kube, informers, clock, log, registry: metrics.registry, recorder: deps.recorder, feeds });
+      admission = await startAdmission(config, { kube, informers, clock, log, registry: metrics.registry, recorder: deps.recorder, feeds, storedReports: ledgerReports(pool) });
     } catch (err) {
       kube.close();
       await pool.end();
