@@ -17,6 +17,7 @@ COPY store/ store/
 COPY cli/ cli/
 COPY outbox/ outbox/
 COPY feeds/ feeds/
+COPY remediation/ remediation/
 COPY test/support/ test/support/
 RUN npm run build && npm prune --omit=dev
 

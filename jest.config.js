@@ -15,7 +15,7 @@ export default {
     {
       ...common,
       displayName: "unit",
-      testMatch: ["<rootDir>/{api,engine,operator,controllers,webhooks,connectors,store,cli,outbox,feeds}/**/*.test.ts"],
+      testMatch: ["<rootDir>/{api,engine,operator,controllers,webhooks,connectors,store,cli,outbox,feeds,remediation}/**/*.test.ts"],
     },
     {
       ...common,

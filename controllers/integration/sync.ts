@@ -8,8 +8,8 @@
 //                                     artifact still has the finding: the ticket is reopened through the
 //                                     outbox, with a comment naming that ScanResult.
 //   state mismatch                  → the ALM changed the ticket and the webhook never arrived: applied
-//                                     exactly as the webhook would have been (controllers/remediationtask/
-//                                     alm.ts; done → VERIFICATION, never RESOLVED). A ticket reopened
+//                                     exactly as the webhook would have been (remediation/alm.ts;
+//                                     done → VERIFICATION, never RESOLVED). A ticket reopened
 //                                     after FixOps closed the task is reported only.
 import type pg from "pg";
 import { RemediationTaskSpec, ScanResultSpec, type IntegrationResource, type IntegrationSpec, type IntegrationStatus } from "../../api/v1alpha1/index.js";
@@ -17,9 +17,9 @@ import { RateLimitedError, type Ticket, type TicketConnector } from "../../conne
 import { errorMessage } from "../../operator/errors.js";
 import { enqueue } from "../../outbox/store.js";
 import { inTransaction } from "../../store/pool.js";
-import { applyAlmState } from "../remediationtask/alm.js";
-import { audit } from "../remediationtask/ledger.js";
-import { findingIdentity } from "../remediationtask/verify.js";
+import { applyAlmState } from "../../remediation/alm.js";
+import { audit } from "../../remediation/ledger.js";
+import { findingIdentity } from "../../remediation/verify.js";
 import type { ControllerDeps } from "../shared/deps.js";
 
 export const ANNOTATION_SYNC_REQUESTED = "fixops.io/sync-requested";

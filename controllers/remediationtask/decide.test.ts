@@ -2,8 +2,8 @@ import { describe, expect, it } from "@jest/globals";
 import type { RemediationTaskSpec, RiskExceptionResource } from "../../api/v1alpha1/index.js";
 import type { DeliveryView } from "../../outbox/store.js";
 import { coveringException, planTaskStatus, ticketDraft } from "./decide.js";
-import { slaDue } from "./lifecycle.js";
-import { ticketWork } from "./reconcile.js";
+import { slaDue } from "../../remediation/lifecycle.js";
+import { ticketWork } from "../../remediation/lifecycle.js";
 
 const NOW = new Date("2026-03-01T00:00:00Z");
 const spec: RemediationTaskSpec = {

@@ -16,7 +16,7 @@ import type { ConditionInput } from "../../operator/conditions.js";
 import { ready } from "../shared/ready.js";
 import type { Plan } from "../shared/reconcile-status.js";
 import { parseSpec } from "../shared/spec.js";
-import { isOpen, type Sla } from "./lifecycle.js";
+import { isOpen, type Sla } from "../../remediation/lifecycle.js";
 
 export type RemediationTaskPlan = Plan<Omit<RemediationTaskStatus, "conditions" | "observedGeneration">>;
 

@@ -6,7 +6,7 @@ import type pg from "pg";
 import { errorMessage } from "../../operator/errors.js";
 import type { Logger } from "../../operator/logger.js";
 import { claimDeliveries, finishDelivery, type PendingDelivery } from "../../webhooks/inbound/deliveries.js";
-import { applyAlmState } from "./alm.js";
+import { applyAlmState } from "../../remediation/alm.js";
 
 const MAX_ATTEMPTS = 5;
 

@@ -6,9 +6,9 @@ import { deliveriesOf, type DeliveryView } from "../../outbox/store.js";
 import type { ControllerDeps } from "../shared/deps.js";
 import { ready } from "../shared/ready.js";
 import { ANNOTATION_RETRY, coveringException, planTaskStatus, ticketDraft, validateRemediationTask, type RemediationTaskPlan } from "./decide.js";
-import { ensureTask, readTask, recentTransitions, recordSlaBreach, retryOnce, StaleStateError, takeResolution, transition, type LedgerRow, type OutboxWork } from "./ledger.js";
-import { DEFAULT_SLA_DAYS, nextTransition, slaBreached, slaDue, slaRecheckMs, type PlannedTransition } from "./lifecycle.js";
-import { ANNOTATION_KEV_DUE } from "./plan.js";
+import { ensureTask, readTask, recentTransitions, recordSlaBreach, retryOnce, StaleStateError, takeResolution, transition, type LedgerRow, type OutboxWork } from "../../remediation/ledger.js";
+import { DEFAULT_SLA_DAYS, nextTransition, slaBreached, slaDue, slaRecheckMs, ticketWork } from "../../remediation/lifecycle.js";
+import { ANNOTATION_KEV_DUE } from "../../remediation/plan.js";
 import type { TaskState } from "../../api/v1alpha1/index.js";
 
 /** Integration types that hold tickets (the others notify or publish; they get no create rows). */
@@ -108,11 +108,3 @@ export async function planRemediationTask(deps: TaskDeps, obj: RemediationTaskRe
   });
 }
 
-/** What the ALMs are told about a transition: closing or reopening the tickets that exist or are on their way. */
-export function ticketWork(t: PlannedTransition, deliveries: readonly DeliveryView[], refs: readonly string[]): OutboxWork[] {
-  const target = t.to === "ACCEPTED_RISK" || t.to === "FALSE_POSITIVE" || t.to === "RESOLVED" ? "done" : t.to === "OPEN" ? "open" : undefined;
-  if (!target) return [];
-  return deliveries
-    .filter((d) => refs.includes(d.integration) && (d.link || !d.dead))
-    .map((d) => ({ integration: d.integration, work: { operation: "set_state" as const, payload: { target, comment: `FixOps: ${t.to.replace("_", " ").toLowerCase()} — ${t.reason}` } } }));
-}

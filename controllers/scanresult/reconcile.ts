@@ -8,7 +8,7 @@ import type { KubeObject } from "../../operator/kube/port.js";
 import { Resources } from "../../operator/kube/port.js";
 import { inTransaction } from "../../store/pool.js";
 import type { ControllerDeps } from "../shared/deps.js";
-import { createRemediationTasks } from "../remediationtask/create.js";
+import { createRemediationTasks } from "../../remediation/create.js";
 import { reconcileWithPlan } from "../shared/reconcile-status.js";
 import { planScanResult, type Analysed, type Failure, type ScanResultPlan } from "./decide.js";
 import { ledgerReports, readReportSource } from "./report-source.js";

@@ -8,7 +8,7 @@ import pg from "pg";
 import type { KubeClient } from "../../operator/kube/client.js";
 import { Resources, type KubeObject } from "../../operator/kube/port.js";
 import type { RunningOperator } from "../../operator/main.js";
-import { transition } from "../../controllers/remediationtask/ledger.js";
+import { transition } from "../../remediation/ledger.js";
 import { idempotencyKeyFor } from "../../outbox/store.js";
 import { GH_BOT, GH_REPO, GitHubStandIn, JIRA_BOT, JiraStandIn } from "../alm/index.js";
 import { adminClient, createNamespace, harnessEnv, metricsText, metricValue, readyCondition, waitForObject } from "../harness/env.js";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@jest/globals";
-import type { PolicyGateResource, RiskExceptionResource } from "../../api/v1alpha1/index.js";
-import { RemediationTaskSpec } from "../../api/v1alpha1/index.js";
-import { analyseReports, parseKevCatalog, parseReport, type Analysis } from "../../engine/index.js";
+import type { PolicyGateResource, RiskExceptionResource } from "../api/v1alpha1/index.js";
+import { RemediationTaskSpec } from "../api/v1alpha1/index.js";
+import { analyseReports, parseKevCatalog, parseReport, type Analysis } from "../engine/index.js";
 import { ANNOTATION_KEV_DUE, planRemediationTasks, taskName, type RemediationInput } from "./plan.js";
 
 const IMAGE = "ghcr.io/acme/api:1.4.2";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@jest/globals";
-import type { TaskState } from "../../api/v1alpha1/index.js";
+import type { TaskState } from "../api/v1alpha1/index.js";
 import { InvalidTransitionError, almTransition, canTransition, checkTransition, nextTransition, slaBreached, slaDue, slaRecheckMs } from "./lifecycle.js";
 
 describe("state machine", () => {

@@ -7,12 +7,12 @@
 // later scans). Deleting the gate deletes its tasks through garbage collection; their ledger rows, audit
 // trail and tickets stay in PostgreSQL and the ALMs, and a re-created gate gets the same task names back,
 // so no second ticket is ever opened.
-import type { RemediationTaskResource, ScanResultResource } from "../../api/v1alpha1/index.js";
-import { API_VERSION } from "../../api/v1alpha1/index.js";
-import type { Analysis } from "../../engine/index.js";
-import { ConflictError, KubeApiError, errorMessage } from "../../operator/errors.js";
-import { Resources, type KubeObject } from "../../operator/kube/port.js";
-import type { ControllerDeps } from "../shared/deps.js";
+import type { RemediationTaskResource, ScanResultResource } from "../api/v1alpha1/index.js";
+import { API_VERSION } from "../api/v1alpha1/index.js";
+import type { Analysis } from "../engine/index.js";
+import { ConflictError, KubeApiError, errorMessage } from "../operator/errors.js";
+import { Resources, type KubeObject } from "../operator/kube/port.js";
+import type { ControllerDeps } from "../controllers/shared/deps.js";
 import { planRemediationTasks } from "./plan.js";
 import { verifyRemediationTasks } from "./verify.js";
 

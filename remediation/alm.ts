@@ -4,7 +4,7 @@
 // webhook and a received one end the same way. ALM-reported transitions queue no outbox work: the ALM
 // already knows, and pushing it back would be the loop DefectDojo users report.
 import type pg from "pg";
-import type { Category } from "../../connectors/types.js";
+import type { Category } from "../connectors/types.js";
 import { readTask, StaleStateError, transition } from "./ledger.js";
 import { almTransition, type PlannedTransition } from "./lifecycle.js";
 

@@ -4,7 +4,9 @@
 //   any open state → ACCEPTED_RISK | FALSE_POSITIVE (RiskException or spec.resolution)
 //   ACCEPTED_RISK → OPEN (the exception expired or was withdrawn); VERIFICATION → IN_PROGRESS (a later
 //   scan still has the finding); IN_PROGRESS → ASSIGNED (the ALM moved the ticket back to its backlog).
-import type { Severity, SlaDays, TaskState } from "../../api/v1alpha1/index.js";
+import type { Severity, SlaDays, TaskState } from "../api/v1alpha1/index.js";
+import type { DeliveryView } from "../outbox/store.js";
+import type { OutboxWork } from "./ledger.js";
 
 export const TERMINAL: ReadonlySet<TaskState> = new Set(["RESOLVED", "ACCEPTED_RISK", "FALSE_POSITIVE"]);
 const OPEN_STATES: readonly TaskState[] = ["OPEN", "ASSIGNED", "IN_PROGRESS", "VERIFICATION"];
@@ -119,4 +121,13 @@ export function slaRecheckMs(sla: Sla, state: TaskState, now: Date): number | un
   if (!isOpen(state)) return undefined;
   const ms = sla.dueAt.getTime() - now.getTime();
   return ms > 0 ? ms : undefined;
+}
+
+/** What the ALMs are told about a transition: closing or reopening the tickets that exist or are on their way. */
+export function ticketWork(t: PlannedTransition, deliveries: readonly DeliveryView[], refs: readonly string[]): OutboxWork[] {
+  const target = t.to === "ACCEPTED_RISK" || t.to === "FALSE_POSITIVE" || t.to === "RESOLVED" ? "done" : t.to === "OPEN" ? "open" : undefined;
+  if (!target) return [];
+  return deliveries
+    .filter((d) => refs.includes(d.integration) && (d.link || !d.dead))
+    .map((d) => ({ integration: d.integration, work: { operation: "set_state" as const, payload: { target, comment: `FixOps: ${t.to.replace("_", " ").toLowerCase()} — ${t.reason}` } } }));
 }

@@ -2,9 +2,9 @@
 // audit_events, and the outbox rows each change causes — always in the same transaction, so an ALM is
 // told about exactly the changes that were committed.
 import type pg from "pg";
-import type { Severity, TaskState } from "../../api/v1alpha1/index.js";
-import { enqueue, retryDead, type OutboxPayload } from "../../outbox/store.js";
-import { inTransaction } from "../../store/pool.js";
+import type { Severity, TaskState } from "../api/v1alpha1/index.js";
+import { enqueue, retryDead, type OutboxPayload } from "../outbox/store.js";
+import { inTransaction } from "../store/pool.js";
 import { checkTransition, type PlannedTransition, type Sla } from "./lifecycle.js";
 
 export const AUDIT_KIND = "RemediationTask";

@@ -13,7 +13,7 @@ import {
   type RemediationTaskSpec,
   type RiskExceptionResource,
   type Severity,
-} from "../../api/v1alpha1/index.js";
+} from "../api/v1alpha1/index.js";
 import {
   assessScored,
   compileException,
@@ -25,7 +25,7 @@ import {
   type FeedSnapshots,
   type GateInput,
   type ScoredFinding,
-} from "../../engine/index.js";
+} from "../engine/index.js";
 
 /** The annotations a planned task carries (the spec has no place for them). */
 export const ANNOTATION_KEV_DUE = "fixops.io/kev-due-date";

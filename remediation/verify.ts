@@ -4,13 +4,13 @@
 // newer scan still has one, the tickets are reopened with a comment naming that ScanResult and the task
 // goes back to IN_PROGRESS. "Newer" is the scan's spec.scannedAt, else when FixOps first analysed that
 // generation of the ScanResult — so re-deciding an old scan (new feeds) never counts as a new scan.
-import type { ScanResultResource } from "../../api/v1alpha1/index.js";
-import { RemediationTaskSpec } from "../../api/v1alpha1/index.js";
-import type { Analysis } from "../../engine/index.js";
-import { deliveriesOf, type DeliveryView } from "../../outbox/store.js";
-import type { ControllerDeps } from "../shared/deps.js";
+import type { ScanResultResource } from "../api/v1alpha1/index.js";
+import { RemediationTaskSpec } from "../api/v1alpha1/index.js";
+import type { Analysis } from "../engine/index.js";
+import { deliveriesOf, type DeliveryView } from "../outbox/store.js";
+import type { ControllerDeps } from "../controllers/shared/deps.js";
 import { AUDIT_KIND, StaleStateError, transition, type OutboxWork } from "./ledger.js";
-import { ticketWork } from "./reconcile.js";
+import { ticketWork } from "./lifecycle.js";
 
 /**
  * A cluster key without its artifact segment (`finding/v1|<digest or image>|…`): the same problem in a
