@@ -18,6 +18,7 @@ rmSync(stateDir, { recursive: true, force: true });
 mkdirSync(stateDir, { recursive: true });
 
 const log = createLogger(process.env.FIXOPS_LOG_LEVEL ?? "info");
+const WEBHOOK_PORT = Number(process.env.FIXOPS_WEBHOOK_PORT ?? 9443);
 const [cp, db] = await Promise.all([startControlPlane({ binDir: ensureControlPlaneBinaries(), dir: join(stateDir, "controlplane") }), startPostgres()]);
 const teardown = async () => {
   await Promise.allSettled([cp.stop(), db.stop()]);
@@ -30,7 +31,15 @@ try {
   kube.close();
 
   const config = loadOperatorConfig(
-    { kubeconfig: cp.kubeconfigPath, databaseUrl: db.url, identity: "dev-up", healthAddr: "127.0.0.1", healthPort: Number(process.env.FIXOPS_HEALTH_PORT ?? 8080) },
+    {
+      kubeconfig: cp.kubeconfigPath,
+      databaseUrl: db.url,
+      identity: "dev-up",
+      healthAddr: "127.0.0.1",
+      healthPort: Number(process.env.FIXOPS_HEALTH_PORT ?? 8080),
+      // Out of cluster, the local API server calls the webhook on loopback (registered by URL).
+      ...(process.env.FIXOPS_WEBHOOK_URL ? {} : { webhookHost: "127.0.0.1", webhookPort: WEBHOOK_PORT, webhookUrl: `https://127.0.0.1:${WEBHOOK_PORT}` }),
+    },
     process.env,
   );
   const op = await startOperator(config, { log });
@@ -41,6 +50,7 @@ try {
       `  kubeconfig:  export KUBECONFIG=${cp.kubeconfigPath}`,
       `  database:    ${db.url}`,
       `  health:      http://127.0.0.1:${op.healthPort}/readyz   metrics: http://127.0.0.1:${op.healthPort}/metrics`,
+      op.admission ? `  admission:   ${op.admission.url()} (registered with the local API server; namespaces with a PolicyGate are gated)` : "  admission:   off",
       "  look:        kubectl get integrations,policygates,scanresults,remediationtasks,riskexceptions -A",
       "  (the sample Integration points at acme.atlassian.net, which this machine cannot reach: expect it not Ready)",
       "Ctrl-C stops everything.",
