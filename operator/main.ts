@@ -53,6 +53,8 @@ export async function startOperator(config: OperatorConfig, overrides: OperatorO
     log.info({ applied: r.applied, schemaVersion: r.current }, "database schema is current");
   }
   const kube = await KubeClient.create({ kubeconfigPath: config.kubeconfig, fieldManager: config.fieldManager, log });
+  // The Lease and the webhook certificate Secret live here: make sure it exists before either is written.
+  await ensureNamespaceExists(kube, config.namespace, log);
   const ns = config.watchNamespace;
   const informers: Informers = {
     integrations: kube.informer(Resources.Integration, ns),
@@ -176,7 +178,6 @@ export async function startOperator(config: OperatorConfig, overrides: OperatorO
       onNewLeader: (id) => log.info({ leader: id }, "observed leader"),
     },
   );
-  await ensureNamespaceExists(kube, config.namespace, log);
   elector.start();
   feeds.start(() => elector.isLeader());
   log.info({ identity: config.identity, healthPort, namespace: config.namespace }, "operator started");

@@ -106,7 +106,8 @@ export const RemediationTask = {
   printerColumns: [
     { name: "Severity", type: "string", jsonPath: ".spec.severity" },
     { name: "State", type: "string", jsonPath: ".status.state" },
-    { name: "Due", type: "date", jsonPath: ".status.sla.dueAt" },
+    // A future instant: kubectl shows "date" columns as an age, which is "<invalid>" for the future.
+    { name: "Due", type: "string", jsonPath: ".status.sla.dueAt" },
     { name: "Breached", type: "boolean", jsonPath: ".status.sla.breached" },
     { name: "Title", type: "string", jsonPath: ".spec.title", priority: 1 },
     ...readyColumns,
