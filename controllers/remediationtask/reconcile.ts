@@ -2,11 +2,11 @@
 // make the transitions the task's inputs call for (each with its audit event and outbox rows, in one
 // transaction), record an SLA breach at its instant, and project the ledger into status.
 import { PolicyGateSpec, type IntegrationType, type RemediationTaskResource, type SlaDays } from "../../api/v1alpha1/index.js";
-import { deliveriesOf, type DeliveryView } from "../../outbox/store.js";
+import { deliveriesOf } from "../../outbox/store.js";
 import type { ControllerDeps } from "../shared/deps.js";
 import { ready } from "../shared/ready.js";
 import { ANNOTATION_RETRY, coveringException, planTaskStatus, ticketDraft, validateRemediationTask, type RemediationTaskPlan } from "./decide.js";
-import { ensureTask, readTask, recentTransitions, recordSlaBreach, retryOnce, StaleStateError, takeResolution, transition, type LedgerRow, type OutboxWork } from "../../remediation/ledger.js";
+import { ensureTask, readTask, recentTransitions, recordSlaBreach, retryOnce, StaleStateError, takeResolution, transition, type LedgerRow } from "../../remediation/ledger.js";
 import { DEFAULT_SLA_DAYS, nextTransition, slaBreached, slaDue, slaRecheckMs, ticketWork } from "../../remediation/lifecycle.js";
 import { ANNOTATION_KEV_DUE } from "../../remediation/plan.js";
 import type { TaskState } from "../../api/v1alpha1/index.js";

@@ -12,7 +12,7 @@ import { createRemediationTasks } from "../../remediation/create.js";
 import { reconcileWithPlan } from "../shared/reconcile-status.js";
 import { planScanResult, type Analysed, type Failure, type ScanResultPlan } from "./decide.js";
 import { ledgerReports, readReportSource } from "./report-source.js";
-import { validateScanResult, type ReportSource } from "./validate.js";
+import { validateScanResult } from "./validate.js";
 
 /** Bounded LRU of analyses by `namespace/name@digest`. */
 export class AnalysisCache {

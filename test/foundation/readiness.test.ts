@@ -1,20 +1,15 @@
 // /readyz stays not-ready until the informers' caches have synced. Real scenario: the operator's
 // ServiceAccount cannot yet list FixOps kinds (RBAC not granted) → 503; grant it → ready.
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { readFileSync, writeFileSync, mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { parse } from "yaml";
 import type { KubeClient } from "../../operator/kube/client.js";
-import { Resources, type KubeObject, type ResourceType } from "../../operator/kube/port.js";
+import { Resources, type ResourceType } from "../../operator/kube/port.js";
 import type { RunningOperator } from "../../operator/main.js";
-import { kubeconfigYaml } from "../harness/controlplane.js";
-import { adminClient, createNamespace, harnessEnv } from "../harness/env.js";
+import { ServiceAccount, serviceAccountKubeconfig } from "../harness/service-account.js";
+import { adminClient, createNamespace } from "../harness/env.js";
 import { operatorConfig, runOperatorInProcess } from "../harness/operator.js";
 import { waitFor } from "../harness/ports.js";
 
 const rbac = (plural: string): ResourceType => ({ group: "rbac.authorization.k8s.io", version: "v1", plural, kind: plural === "roles" ? "Role" : "RoleBinding", namespaced: true });
-const ServiceAccount: ResourceType = { group: "", version: "v1", plural: "serviceaccounts", kind: "ServiceAccount", namespaced: true };
 
 let kube: KubeClient;
 let ns: string;
@@ -42,15 +37,7 @@ async function role(name: string, rules: unknown[]): Promise<void> {
 describe("readiness", () => {
   it("answers 503 on /readyz until the caches can sync, then 200", async () => {
     await kube.create(ServiceAccount, { metadata: { name: "fixops", namespace: ns } });
-    const sa = await waitFor("service account token", async () => {
-      const o = await kube.get<KubeObject & { secrets?: { name: string }[] }>(ServiceAccount, ns, "fixops");
-      return o?.secrets?.length ? o : undefined;
-    }, 30_000);
-    const tokenSecret = await kube.get<KubeObject & { data: { token: string } }>(Resources.Secret, ns, sa.secrets![0]!.name);
-    const token = Buffer.from(tokenSecret!.data.token, "base64").toString("utf8");
-    const admin = parse(readFileSync(harnessEnv().kubeconfigPath, "utf8")) as { clusters: { cluster: { server: string; "certificate-authority": string } }[] };
-    const kubeconfig = join(mkdtempSync(join(tmpdir(), "fixops-sa-")), "kubeconfig");
-    writeFileSync(kubeconfig, kubeconfigYaml(admin.clusters[0]!.cluster.server, admin.clusters[0]!.cluster["certificate-authority"], token, ns));
+    const kubeconfig = await serviceAccountKubeconfig(kube, ns, "fixops");
     // Enough to run (leader Lease), not enough to list FixOps kinds.
     await role("lease", [{ apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["get", "create", "update"] }]);
 

@@ -4,24 +4,22 @@
 // RiskException's status, leader election, Events, and the admission webhook's own Secret and
 // ValidatingWebhookConfiguration — with no request refused for lack of permission.
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Writable } from "node:stream";
-import { parse } from "yaml";
 import type { KubeClient } from "../../operator/kube/client.js";
 import { Resources, type KubeObject, type ResourceType } from "../../operator/kube/port.js";
 import { createLogger } from "../../operator/logger.js";
 import type { RunningOperator } from "../../operator/main.js";
-import { kubeconfigYaml } from "../harness/controlplane.js";
-import { ROOT, adminClient, createNamespace, harnessEnv, readyCondition, suffix, waitForObject } from "../harness/env.js";
+import { ServiceAccount, serviceAccountKubeconfig } from "../harness/service-account.js";
+import { ROOT, adminClient, createNamespace, readyCondition, suffix, waitForObject } from "../harness/env.js";
 import { operatorConfig, runOperatorInProcess, webhookOverrides } from "../harness/operator.js";
 import { waitFor } from "../harness/ports.js";
 import { trivyReport, LOG4SHELL } from "../support/reports.js";
 import { chartValues, renderChart, type Manifest } from "./render-chart.js";
 
 const TYPES: Record<string, ResourceType> = {
-  ServiceAccount: { group: "", version: "v1", kind: "ServiceAccount", plural: "serviceaccounts", namespaced: true },
+  ServiceAccount,
   Service: { group: "", version: "v1", kind: "Service", plural: "services", namespaced: true },
   ClusterRole: { group: "rbac.authorization.k8s.io", version: "v1", kind: "ClusterRole", plural: "clusterroles", namespaced: false },
   ClusterRoleBinding: { group: "rbac.authorization.k8s.io", version: "v1", kind: "ClusterRoleBinding", plural: "clusterrolebindings", namespaced: false },
@@ -62,15 +60,7 @@ describe("Helm chart", () => {
   });
 
   it("the operator does its work under exactly the chart's RBAC", async () => {
-    const sa = await waitFor("service account token", async () => {
-      const o = await kube.get<KubeObject & { secrets?: { name: string }[] }>(TYPES.ServiceAccount!, ns, release);
-      return o?.secrets?.length ? o : undefined;
-    }, 30_000);
-    const tokenSecret = await kube.get<KubeObject & { data: { token: string } }>(Resources.Secret, ns, sa.secrets![0]!.name);
-    const token = Buffer.from(tokenSecret!.data.token, "base64").toString("utf8");
-    const admin = parse(readFileSync(harnessEnv().kubeconfigPath, "utf8")) as { clusters: { cluster: { server: string; "certificate-authority": string } }[] };
-    const kubeconfig = join(mkdtempSync(join(tmpdir(), "fixops-chart-")), "kubeconfig");
-    writeFileSync(kubeconfig, kubeconfigYaml(admin.clusters[0]!.cluster.server, admin.clusters[0]!.cluster["certificate-authority"], token, ns));
+    const kubeconfig = await serviceAccountKubeconfig(kube, ns, release);
 
     const label = `fixops.io/chart-test-${suffix()}`;
     await kube.mergePatch(Resources.Namespace, undefined, ns, { metadata: { labels: { [label]: "on" } } });
