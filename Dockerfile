@@ -18,7 +18,6 @@ COPY cli/ cli/
 COPY outbox/ outbox/
 COPY feeds/ feeds/
 COPY remediation/ remediation/
-COPY test/support/ test/support/
 RUN npm run build && npm prune --omit=dev
 
 FROM gcr.io/distroless/nodejs20-debian12:nonroot

@@ -9,7 +9,7 @@ import { Resources, type KubeObject } from "../../operator/kube/port.js";
 import type { RunningOperator } from "../../operator/main.js";
 import { admissionReview, podSpec, workloadObject } from "../../webhooks/admission/test-builders.js";
 import type { AdmissionReviewResponse } from "../../webhooks/admission/types.js";
-import { buildFuzzCases } from "../../webhooks/server/fuzz-cases.js";
+import { buildFuzzCases } from "../../webhooks/server/test-fuzz-cases.js";
 import { FIXOPS_PATH, WORKLOADS_PATH } from "../../webhooks/server/paths.js";
 import { send } from "../../webhooks/server/test-client.js";
 import { inspectCertificate, issueServingCertificate } from "../../webhooks/tls/certificates.js";

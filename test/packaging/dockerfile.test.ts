@@ -10,7 +10,6 @@ describe("Dockerfile", () => {
     const dockerfile = readFileSync(join(ROOT, "Dockerfile"), "utf8");
     const build = JSON.parse(readFileSync(join(ROOT, "tsconfig.build.json"), "utf8")) as { include: string[] };
     const copied = [...dockerfile.matchAll(/^COPY ([\w/]+)\/ \1\/$/gm)].map((m) => m[1]!);
-    // Production code may import test/support (seeded fuzz cases): those folders are copied too.
     expect(build.include.filter((d) => !copied.includes(d))).toEqual([]);
     expect(dockerfile).toMatch(/^ENTRYPOINT \["\/nodejs\/bin\/node", "\/app\/dist\/cli\/main\.js"\]$/m);
     expect(dockerfile).toMatch(/^USER 65532:65532$/m);

@@ -9,7 +9,7 @@ import { admissionReview, podSpec, verdict, workloadObject } from "../admission/
 import type { AdmissionDecider, AdmissionReviewResponse } from "../admission/types.js";
 import { createWebhookServer, type WebhookServer } from "./server.js";
 import { loopbackTls, send, type LoopbackTls } from "./test-client.js";
-import { buildFuzzCases, validReview } from "./fuzz-cases.js";
+import { buildFuzzCases, validReview } from "./test-fuzz-cases.js";
 
 const TOTAL = 3_000;
 const CONCURRENCY = 16;
