@@ -116,6 +116,21 @@ describe("rule conditions (all must hold)", () => {
   });
 });
 
+describe("escalateOnBreach", () => {
+  const a = assess([vuln("CVE-2024-0001", "MEDIUM")]);
+  const breach = { gate: "g", task: "rt-1", vulnerabilityIds: ["CVE-2024-0001"], dueAt: "2026-04-01T00:00:00Z" };
+  it.each<[string, Partial<PolicyGateSpec>, EvaluationContext["breaches"], string]>([
+    ["a breach of the gate's own task blocks", { remediation: { minOutcome: "BLOCK", integrationRefs: [], groupBy: "vulnerability", slaDays: { critical: 7, high: 30, medium: 90, low: 180 }, escalateOnBreach: true } }, [breach], "BLOCK"],
+    ["without escalateOnBreach a breach changes nothing", { remediation: { minOutcome: "BLOCK", integrationRefs: [], groupBy: "vulnerability", slaDays: { critical: 7, high: 30, medium: 90, low: 180 }, escalateOnBreach: false } }, [breach], "ALLOW"],
+    ["another gate's task does not escalate this one", { remediation: { minOutcome: "BLOCK", integrationRefs: [], groupBy: "vulnerability", slaDays: { critical: 7, high: 30, medium: 90, low: 180 }, escalateOnBreach: true } }, [{ ...breach, gate: "other" }], "ALLOW"],
+    ["no breach, no escalation", { remediation: { minOutcome: "BLOCK", integrationRefs: [], groupBy: "vulnerability", slaDays: { critical: 7, high: 30, medium: 90, low: 180 }, escalateOnBreach: true } }, [], "ALLOW"],
+  ])("%s", (_n, spec, breaches, outcome) => {
+    const d = evaluateGates(a, [gateWith([{ name: "crit", minSeverity: "CRITICAL" }], [], spec)], [], ctx(breaches ? { breaches } : {}));
+    expect(d.outcome).toBe(outcome);
+    if (outcome === "BLOCK") expect(d.gates[0]!.reasons[0]).toMatch(/^SLA breached: RemediationTask rt-1 \(CVE-2024-0001\) was due 2026-04-01T00:00:00Z/);
+  });
+});
+
 describe("gate selection, modes and the overall outcome", () => {
   const a = assess([vuln("CVE-2024-0001", "CRITICAL")]);
   const blockCritical = [{ name: "critical", minSeverity: "CRITICAL" as const }];

@@ -34,6 +34,16 @@ export interface EvaluationContext {
   readonly namespace?: string;
   /** Pod-template labels at admission; absent when evaluating an artifact rather than a workload. */
   readonly workloadLabels?: Readonly<Record<string, string>>;
+  /** Open RemediationTasks of this artifact whose SLA has passed (for gates with escalateOnBreach). */
+  readonly breaches?: readonly SlaBreach[];
+}
+
+/** An open RemediationTask past its due date, as the gate that asked for it sees it. */
+export interface SlaBreach {
+  readonly gate: string;
+  readonly task: string;
+  readonly vulnerabilityIds: readonly string[];
+  readonly dueAt: string;
 }
 
 export interface RuleMatch {
@@ -501,8 +511,15 @@ function evaluateGate(gate: CompiledGate, a: ArtifactAssessment | null, ctx: Eva
   evaluate(gate.blockRules, "block");
   evaluate(gate.reviewRules, "review");
 
-  const outcome: Outcome = matches.some((m) => m.list === "block") ? "BLOCK" : matches.length > 0 ? "NEEDS_REVIEW" : "ALLOW";
+  let outcome: Outcome = matches.some((m) => m.list === "block") ? "BLOCK" : matches.length > 0 ? "NEEDS_REVIEW" : "ALLOW";
   reasons.unshift(...ruleReasons);
+  // escalateOnBreach: an open task of this gate past its due date blocks new rollouts of the artifact.
+  const breached = spec.remediation?.escalateOnBreach ? (ctx.breaches ?? []).filter((b) => b.gate === gate.name) : [];
+  if (breached.length > 0) {
+    const named = breached.slice(0, 3).map((b) => `RemediationTask ${b.task} (${b.vulnerabilityIds.slice(0, 3).join(", ")}${b.vulnerabilityIds.length > 3 ? ", …" : ""}) was due ${b.dueAt}`);
+    reasons.unshift(`SLA breached: ${named.join("; ")}${breached.length > 3 ? `; and ${breached.length - 3} more` : ""} (escalateOnBreach blocks new rollouts until resolved)`);
+    outcome = "BLOCK";
+  }
   if (outcome === "ALLOW") {
     const excepted = a.findings.filter((f) => shared.exceptedBy.has(f)).length;
     reasons.unshift(

@@ -74,6 +74,7 @@ export {
   type ConfidenceFactor,
   type Decision,
   type EvaluationContext,
+  type SlaBreach,
   type ExceptionInput,
   type GateInput,
   type GateVerdict,

@@ -23,7 +23,7 @@ import type { Logger } from "./logger.js";
 
 export interface AdmissionDeps {
   kube: KubePort;
-  informers: Pick<Informers, "scanResults" | "policyGates" | "riskExceptions">;
+  informers: Pick<Informers, "scanResults" | "policyGates" | "riskExceptions" | "remediationTasks">;
   clock: Clock;
   log: Logger;
   registry: Registry;
@@ -219,6 +219,7 @@ export async function startAdmission(config: OperatorConfig, deps: AdmissionDeps
   };
   informers.policyGates.onEvent((_t, obj) => gatesChanged(obj.metadata.namespace!));
   informers.riskExceptions.onEvent((_t, obj) => decider.setExceptions(obj.metadata.namespace!, informers.riskExceptions.list(obj.metadata.namespace!)));
+  informers.remediationTasks.onEvent((_t, obj) => decider.setTasks(obj.metadata.namespace!, informers.remediationTasks.list(obj.metadata.namespace!)));
 
   // ---- TLS and the server ----------------------------------------------------------------------
   const { dnsNames, ipAddresses } = servingCertificateNames(config);
@@ -274,6 +275,8 @@ export async function startAdmission(config: OperatorConfig, deps: AdmissionDeps
     const nsOf = (objs: KubeObject[]) => new Set(objs.map((o) => o.metadata.namespace!));
     for (const ns of nsOf(informers.policyGates.list())) gatesChanged(ns);
     for (const ns of nsOf(informers.riskExceptions.list())) decider.setExceptions(ns, informers.riskExceptions.list(ns));
+    await informers.remediationTasks.synced;
+    for (const ns of nsOf(informers.remediationTasks.list())) decider.setTasks(ns, informers.remediationTasks.list(ns));
     decider.markGatesSynced();
     await informers.scanResults.synced;
     await Promise.all(informers.scanResults.list().map((o) => feed("MODIFIED", o)));

@@ -44,7 +44,7 @@ export const PolicyGateSpec = z.object({
       integrationRefs: z.array(LocalObjectReference).default([]),
       groupBy: z.enum(["vulnerability", "package", "image"]).default("vulnerability"),
       slaDays: SlaDays.default({ critical: 7, high: 30, medium: 90, low: 180 }),
-      escalateOnBreach: z.boolean().default(false).describe("Reserved: BLOCK new rollouts once a task's SLA is breached. Not supported yet; true is refused"),
+      escalateOnBreach: z.boolean().default(false).describe("BLOCK new rollouts of an artifact while one of this gate's open tasks for it is past its SLA"),
     })
     .optional(),
 });
@@ -75,7 +75,3 @@ export const PolicyGateStatus = z.object({
     .optional(),
 });
 export type PolicyGateStatus = z.infer<typeof PolicyGateStatus>;
-
-/** `remediation.escalateOnBreach: true` is refused (by the webhook and the controller) until it is implemented. */
-export const ESCALATE_ON_BREACH_UNSUPPORTED =
-  "escalateOnBreach is not supported yet: a breached SLA is reported (SlaBreached condition, Event, metric) but does not change admission decisions";

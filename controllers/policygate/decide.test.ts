@@ -31,7 +31,6 @@ describe("planPolicyGate", () => {
     ["duplicate rule names", { blockRules: [{ name: "a", kev: true }, { name: "a", minSeverity: "HIGH" }] }, /used twice/],
     ["a bad glob", { selector: { images: ["ghcr.io/[a-z]/x"] } }, /character classes/],
     ["a bad enum", { mode: "block-everything" }, /spec\.mode/],
-    ["escalateOnBreach (not supported yet)", { remediation: { escalateOnBreach: true } }, /escalateOnBreach is not supported yet/],
   ])("rejects %s", (_n, spec, msg) => {
     const p = planPolicyGate(aGate(spec), ctx());
     expect(p.conditions[0]).toMatchObject({ status: "False", reason: "InvalidSpec" });

@@ -1,5 +1,5 @@
 // Pure: validate a PolicyGate against what its namespace holds.
-import { ESCALATE_ON_BREACH_UNSUPPORTED, PolicyGateSpec, type GateRule, type PolicyGateResource, type PolicyGateStatus } from "../../api/v1alpha1/index.js";
+import { PolicyGateSpec, type GateRule, type PolicyGateResource, type PolicyGateStatus } from "../../api/v1alpha1/index.js";
 import { ready } from "../shared/ready.js";
 import type { Plan } from "../shared/reconcile-status.js";
 import { parseSpec } from "../shared/spec.js";
@@ -38,7 +38,6 @@ export function planPolicyGate(obj: PolicyGateResource, ctx: PolicyGateContext):
     const err = ctx.checkGlob(g);
     if (err) problems.push(`selector: image glob ${JSON.stringify(g)}: ${err}`);
   }
-  if (spec.remediation?.escalateOnBreach) problems.push(`remediation: ${ESCALATE_ON_BREACH_UNSUPPORTED}`);
   if (problems.length) return { status: {}, conditions: [ready("False", "InvalidSpec", problems.join("; "), gen)] };
   const missing = (spec.remediation?.integrationRefs ?? []).map((r) => r.name).filter((n) => !ctx.integrations.has(n));
   if (missing.length) {

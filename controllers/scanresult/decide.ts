@@ -10,6 +10,7 @@ import {
   type ScanResultStatus,
 } from "../../api/v1alpha1/index.js";
 import { DEFAULT_GATE, evaluateGates, type Analysis, type Decision, type ExceptionInput, type GateInput } from "../../engine/index.js";
+import { openTasksFor, slaBreaches, type TaskRef } from "../../remediation/escalation.js";
 import { ready } from "../shared/ready.js";
 import type { Plan } from "../shared/reconcile-status.js";
 
@@ -65,6 +66,8 @@ export function planScanResult(
   gates: readonly PolicyGateResource[],
   exceptions: readonly RiskExceptionResource[],
   now: Date,
+  /** The namespace's RemediationTasks (see remediation/escalation.ts); only escalateOnBreach gates use them. */
+  tasks: readonly TaskRef[] = [],
 ): ScanResultPlan {
   const gen = obj.metadata.generation;
   const prev = (obj.status ?? {}) as ScanResultStatus;
@@ -82,10 +85,13 @@ export function planScanResult(
   const usedGates = gin.length ? gin : [DEFAULT_GATE];
   const { assessment } = input.analysis;
   const image = (obj.spec as { artifact?: { image?: string } } | undefined)?.artifact?.image ?? assessment.image;
+  const artifact = (obj.spec as { artifact?: { image?: string; digest?: string } } | undefined)?.artifact;
+  const breaches = artifact?.image ? slaBreaches(openTasksFor(tasks, { image: artifact.image, ...(artifact.digest ? { digest: artifact.digest } : {}) })) : [];
   const d = evaluateGates(assessment, usedGates, exceptionInputs(exceptions, namespace), {
     now,
     namespace,
     ...(image ? { image } : {}),
+    ...(breaches.length ? { breaches } : {}),
   });
   const s = assessment.summary;
   const decision: NonNullable<ScanResultStatus["decision"]> = {

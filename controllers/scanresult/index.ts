@@ -1,5 +1,6 @@
 import { Controller } from "../../operator/controller.js";
 import type { Informer, KubeObject } from "../../operator/kube/port.js";
+import { taskRefs } from "../../remediation/escalation.js";
 import type { ControllerDeps } from "../shared/deps.js";
 import { AnalysisCache, reconcileScanResult } from "./reconcile.js";
 
@@ -24,6 +25,23 @@ export function specChangeFilter<T extends KubeObject>(informer: Informer<T>): (
   };
 }
 
+/** True when a task is new, deleted, or its breach-relevant fields (gate, artifact, open, breached) changed. */
+export function breachChangeFilter<T extends KubeObject>(informer: Informer<T>): (obj: KubeObject) => boolean {
+  const seen = new Map<string, string>();
+  return (obj) => {
+    const key = `${obj.metadata.namespace}/${obj.metadata.name}`;
+    if (!informer.get(obj.metadata.namespace, obj.metadata.name)) {
+      seen.delete(key);
+      return true;
+    }
+    const ref = taskRefs([obj])[0];
+    const sig = ref ? JSON.stringify([ref.gate, ref.image, ref.digest, ref.open, ref.breached]) : "";
+    if (seen.get(key) === sig) return false;
+    seen.set(key, sig);
+    return true;
+  };
+}
+
 export function scanResultController(deps: ControllerDeps, workers: number, watchNamespace?: string): Controller {
   const { informers } = deps;
   const cache = new AnalysisCache(256);
@@ -36,6 +54,8 @@ export function scanResultController(deps: ControllerDeps, workers: number, watc
     secondaries: [
       { informer: informers.policyGates, map: allInNamespace(specChangeFilter(informers.policyGates)) },
       { informer: informers.riskExceptions, map: allInNamespace(specChangeFilter(informers.riskExceptions)) },
+      // escalateOnBreach: a task's SLA breach (or its end) changes its gate's verdict on the artifact.
+      { informer: informers.remediationTasks, map: allInNamespace(breachChangeFilter(informers.remediationTasks)) },
     ],
     workers,
     log: deps.log,

@@ -11,6 +11,7 @@ import type { ControllerDeps } from "../shared/deps.js";
 import { createRemediationTasks } from "../../remediation/create.js";
 import { reconcileWithPlan } from "../shared/reconcile-status.js";
 import { planScanResult, type Analysed, type Failure, type ScanResultPlan } from "./decide.js";
+import { taskRefs } from "../../remediation/escalation.js";
 import { ledgerReports, readReportSource } from "./report-source.js";
 import { validateScanResult } from "./validate.js";
 
@@ -166,7 +167,7 @@ export function reconcileScanResult(deps: ControllerDeps, cache: AnalysisCache, 
     const ns = obj.metadata.namespace;
     // Remediation: tasks for the findings gates mark for action (a failure only delays them).
     const retryMs = "analysis" in input ? await createRemediationTasks(deps, obj, input.analysis, now) : undefined;
-    const plan = planScanResult(obj, input, deps.informers.policyGates.list(ns), deps.informers.riskExceptions.list(ns), now);
+    const plan = planScanResult(obj, input, deps.informers.policyGates.list(ns), deps.informers.riskExceptions.list(ns), now, taskRefs(deps.informers.remediationTasks.list(ns)));
     return retryMs === undefined ? plan : { ...plan, requeueAfterMs: Math.min(plan.requeueAfterMs ?? retryMs, retryMs) };
   }, async (namespace, name) => {
     const n = await forgetScanResult(deps.pool, namespace, name);

@@ -199,8 +199,9 @@ function verdictText(v: GateImageVerdict): VerdictText {
   if (t) return t;
   const findings = findingsText(v);
   let tail = `: ${v.outcome} by gate "${clip(v.gate, 127)}" (${v.mode})`;
+  if (v.note) tail += `; ${clip(v.note, 200)}`;
   if (findings) tail += `; findings: ${findings}`;
-  else if (v.reasons.length > 0) tail += `; reason: ${clip(v.reasons[0]!, 160)}`;
+  else if (v.reasons.length > 0 && !v.note) tail += `; reason: ${clip(v.reasons[0]!, 160)}`;
   if (v.scanResult || v.remediationTask) {
     tail += "; see ";
     if (v.scanResult) tail += `ScanResult ${clip(v.scanResult, 120)}`;

@@ -66,6 +66,40 @@ describe("EngineDecider", () => {
     expect(d.decide(input("ghcr.io/acme/api:1.0")).gates[0]!.outcome).toBe("BLOCK");
   });
 
+  it("escalates a gate with escalateOnBreach to BLOCK while its task for the image is past its SLA, and names the task", () => {
+    const { d } = setup();
+    const escalating = { mode: "enforce", blockRules: [{ name: "crit", minSeverity: "CRITICAL" }], remediation: { escalateOnBreach: true } };
+    d.setGates("shop", [gate("prod", escalating), gate("plain", { mode: "enforce", blockRules: [{ name: "crit", minSeverity: "CRITICAL" }] })]);
+    const task = (name: string, gateName: string, breached: boolean, state = "ASSIGNED") => ({
+      metadata: { name, namespace: "shop" },
+      spec: { artifact: { image: "ghcr.io/acme/web:2.0" }, gateRef: { name: gateName }, vulnerabilityIds: ["CVE-2024-0003"] },
+      status: { state, sla: { dueAt: "2026-01-05T00:00:00Z", breached } },
+    });
+    d.setTasks("shop", [task("rt-web", "prod", false)]);
+    expect(d.decide(input("ghcr.io/acme/web:2.0")).gates.map((g) => g.outcome)).toEqual(["ALLOW", "ALLOW"]);
+
+    d.setTasks("shop", [task("rt-web", "prod", true)]);
+    const v = d.decide(input("ghcr.io/acme/web:2.0"));
+    expect(v.gates.map((g) => [g.gate, g.outcome])).toEqual([["prod", "BLOCK"], ["plain", "ALLOW"]]);
+    expect(v.gates[0]!.reasons[0]).toBe("SLA breached: RemediationTask rt-web (CVE-2024-0003) was due 2026-01-05T00:00:00Z (escalateOnBreach blocks new rollouts until resolved)");
+    expect(v.gates[0]!.remediationTask).toBe("shop/rt-web");
+    expect(v.gates[0]!.note).toBe(v.gates[0]!.reasons[0]);
+    // Another image is not affected; a resolved task no longer escalates.
+    const other = d.decide(input("ghcr.io/acme/api:1.0")).gates[0]!;
+    expect(other.outcome).toBe("BLOCK");
+    expect(other.remediationTask).toBeUndefined();
+    d.setTasks("shop", [task("rt-web", "prod", true, "RESOLVED")]);
+    expect(d.decide(input("ghcr.io/acme/web:2.0")).gates[0]!.outcome).toBe("ALLOW");
+  });
+
+  it("names the open task of the blocked image in the verdict", () => {
+    const { d } = setup();
+    d.setGates("shop", [gate("prod", { mode: "enforce", blockRules: [{ name: "crit", minSeverity: "CRITICAL" }] })]);
+    const open = (name: string) => ({ metadata: { name, namespace: "shop" }, spec: { artifact: { image: "ghcr.io/acme/api:1.0" }, gateRef: { name: "prod" } }, status: { state: "OPEN" } });
+    d.setTasks("shop", [open("rt-a"), open("rt-b")]);
+    expect(d.decide(input("ghcr.io/acme/api:1.0")).gates[0]!.remediationTask).toBe("shop/rt-a (+1 more)");
+  });
+
   it("selects gates by workload labels and image globs; skips gates whose spec is invalid", () => {
     const { d } = setup();
     d.setGates("shop", [

@@ -5,6 +5,7 @@
 // (see verdict-cache.ts), so a request for an image seen before evaluates nothing.
 import { PolicyGateSpec, RiskExceptionSpec } from "../../api/v1alpha1/index.js";
 import { compileException, compileGate, evaluateGates, type ArtifactAssessment, type CompiledException, type CompiledGate } from "../../engine/index.js";
+import { openTasksFor, slaBreaches, taskPointer, taskRefs, type TaskRef } from "../../remediation/escalation.js";
 import type { ImageDecisionIndex } from "./image-index.js";
 import type { AdmissionDecider, DecisionInput, GateImageVerdict, ImageVerdict, TopFindingRef } from "./types.js";
 import { ImageVerdictCache, cachedImageVerdict, verdictForWorkload, type CachedImageVerdict, type SelectableVerdict } from "./verdict-cache.js";
@@ -20,6 +21,7 @@ const MAX_TOP_FINDINGS = 5;
 export class EngineDecider implements AdmissionDecider {
   private readonly gates = new Map<string, CompiledGate[]>();
   private readonly exceptions = new Map<string, CompiledException[]>();
+  private readonly tasks = new Map<string, TaskRef[]>();
   private gatesSyncedFlag = false;
   /** Bumped whenever gates or exceptions change; with the index version it keys the verdict cache. */
   private rulesVersion = 0;
@@ -53,6 +55,14 @@ export class EngineDecider implements AdmissionDecider {
     this.rulesVersion++;
   }
 
+  /** Replaces the RemediationTasks of a namespace (named in deny messages; breaches escalate). */
+  setTasks(namespace: string, objects: readonly NamedSpecObject[]): void {
+    const refs = taskRefs(objects);
+    if (refs.length === 0) this.tasks.delete(namespace);
+    else this.tasks.set(namespace, refs);
+    this.rulesVersion++;
+  }
+
   /** Called once the PolicyGate and RiskException informers have synced and were loaded. */
   markGatesSynced(): void {
     this.gatesSyncedFlag = true;
@@ -81,7 +91,10 @@ export class EngineDecider implements AdmissionDecider {
     const entry = this.index.lookup(namespace, image).entries[0];
     const assessment = entry?.assessment ?? null;
     // No workloadLabels: selection by labels is applied per request (verdictForWorkload).
-    const decision = evaluateGates(assessment, gates, this.exceptions.get(namespace) ?? [], { now, image, namespace });
+    // Tasks are about the artifact the ScanResult names, whatever reference the Pod uses.
+    const open = entry ? openTasksFor(this.tasks.get(namespace) ?? [], { image: entry.image, ...(entry.digest ? { digest: entry.digest } : {}) }) : [];
+    const breaches = slaBreaches(open);
+    const decision = evaluateGates(assessment, gates, this.exceptions.get(namespace) ?? [], { now, image, namespace, ...(breaches.length ? { breaches } : {}) });
     const byId = new Map<string, TopFindingRef>();
     for (const f of assessment?.findings ?? []) if (!byId.has(f.id)) byId.set(f.id, ref(f));
     const general = decision.topFindings.map(ref);
@@ -108,6 +121,10 @@ export class EngineDecider implements AdmissionDecider {
         topFindings: top,
         ...(entry ? { scanResult: entry.scanResultRef } : {}),
       };
+      const task = taskPointer(namespace, open.filter((t) => t.gate === g.name).concat(open.filter((t) => t.gate !== g.name)));
+      if (task && g.outcome !== "ALLOW") verdict.remediationTask = task;
+      // The engine puts the escalation reason first; say it in the message, the findings alone did not block.
+      if (byName.get(g.name)?.spec.remediation?.escalateOnBreach && breaches.some((b) => b.gate === g.name)) verdict.note = g.reasons[0]!;
       return { workloads: byName.get(g.name)?.spec.selector.workloads, verdict };
     });
     return cachedImageVerdict(version, validUntil(decision.nextChangeAt, assessment, gates, now.getTime()), selectable);

@@ -92,6 +92,8 @@ export interface GateImageVerdict {
   scanResult?: string;
   /** `namespace/name` of the RemediationTask (or ticket key) a person should follow. */
   remediationTask?: string;
+  /** Why, when it is not the findings themselves (e.g. an SLA escalation); shown in the message. */
+  note?: string;
 }
 
 export interface ImageVerdict {

@@ -57,7 +57,7 @@ describe("validateFixOpsObject", () => {
     ["bad include and exclude globs", "PolicyGate", gate({ selector: { images: ["ghcr.io/a b"], excludeImages: ["x/***"] } }), "CREATE", ["spec.selector.images[0]", "spec.selector.excludeImages[0]"]],
     ["an integration ref with a namespace", "PolicyGate", gate({ remediation: { integrationRefs: [{ name: "jira", namespace: "other" }] } }), "CREATE", ["spec.remediation.integrationRefs[0].namespace"]],
     ["an integration ref written ns/name", "PolicyGate", gate({ remediation: { integrationRefs: [{ name: "other/jira" }] } }), "UPDATE", ["spec.remediation.integrationRefs.0.name"]],
-    ["escalateOnBreach, which is not supported yet", "PolicyGate", gate({ remediation: { escalateOnBreach: true } }), "CREATE", ["spec.remediation.escalateOnBreach"]],
+    ["a gate that escalates on SLA breach", "PolicyGate", gate({ remediation: { escalateOnBreach: true } }), "CREATE", []],
     ["a valid ScanResult", "ScanResult", scan(), "CREATE", []],
     ["a ScanResult with two report sources", "ScanResult", scan({ report: { inline: "{}", storedRef: { digest: D } } }), "CREATE", ["spec.report"]],
     ["a ScanResult with no report source", "ScanResult", scan({ report: {} }), "UPDATE", ["spec.report"]],

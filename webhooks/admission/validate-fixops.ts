@@ -1,7 +1,7 @@
 // Validation of FixOps' own kinds for what a Kubernetes 1.20 CRD schema cannot express (no CEL):
 // cross-field rules, time relative to now, glob syntax, same-namespace references.
 import { z } from "zod";
-import { ESCALATE_ON_BREACH_UNSUPPORTED, GROUP, IntegrationSpec, PolicyGateSpec, RemediationTaskSpec, RiskExceptionSpec, ScanResultSpec, type GateRule, type IntegrationType } from "../../api/v1alpha1/index.js";
+import { GROUP, IntegrationSpec, PolicyGateSpec, RemediationTaskSpec, RiskExceptionSpec, ScanResultSpec, type GateRule, type IntegrationType } from "../../api/v1alpha1/index.js";
 import { checkImageGlob } from "../../engine/glob.js";
 import { parseImageRef } from "../../engine/image-ref.js";
 import { normaliseDigest } from "./image-index.js";
@@ -99,7 +99,6 @@ function policyGate(spec: PolicyGateSpec, raw: Record<string, unknown>): FieldEr
       seen.add(rule.name);
     });
   }
-  if (spec.remediation?.escalateOnBreach) errors.push({ field: "spec.remediation.escalateOnBreach", message: ESCALATE_ON_BREACH_UNSUPPORTED });
   // References stay in the gate's namespace (a namespace is a tenant). The schema already limits
   // `name` to a DNS name without "/"; zod drops unknown keys, so look for `namespace` in the raw spec.
   const rawRefs = isPlainObject(raw.remediation) ? raw.remediation.integrationRefs : undefined;
