@@ -4,80 +4,32 @@
 // a comment naming the ScanResult; the echo of FixOps' own reopen is recorded but not acted on; forged,
 // replayed, oversized, malformed and misaddressed deliveries change nothing; and the Integration's sync
 // (requested by annotation) reports and repairs drift the webhooks missed.
-import https from "node:https";
 import { createHmac } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import pg from "pg";
-import type { OperatorConfig } from "../../operator/config.js";
-import type { KubeClient } from "../../operator/kube/client.js";
 import { Resources, type KubeObject } from "../../operator/kube/port.js";
-import type { RunningOperator } from "../../operator/main.js";
 import { JIRA_BOT, JiraStandIn } from "../alm/index.js";
-import { adminClient, createNamespace, harnessEnv, readyCondition, suffix, waitForObject } from "../harness/env.js";
-import { operatorConfig, runOperatorInProcess, webhookOverrides } from "../harness/operator.js";
+import { readyCondition, suffix, waitForObject } from "../harness/env.js";
 import { waitFor } from "../harness/ports.js";
+import { gateAndTwoTasks, inboundDeliveryCount, ledger as ledgerOf, NETTY, postHook, rescan as rescanWith, SPRING, st, startInboundEnv, stopInboundEnv, taskState as taskStateIn, type InboundEnv } from "./inbound-support.js";
 
 const HOOK_SECRET = "jira-hook-secret-5f0c";
-const IMAGE = "ghcr.io/acme/billing:2.0.1";
-const vuln = (id: string, pkg: string, severity: string) => ({ VulnerabilityID: id, PkgName: pkg, InstalledVersion: "1.0.0", FixedVersion: "1.0.1", Severity: severity });
-const report = (vulns: object[]) => JSON.stringify({ SchemaVersion: 2, ArtifactName: IMAGE, ArtifactType: "container_image", Results: [{ Target: "app", Class: "lang-pkgs", Type: "jar", Vulnerabilities: vulns }] });
-const LOG4J = vuln("CVE-2021-44228", "log4j-core", "CRITICAL");
-const SPRING = vuln("CVE-2022-22965", "spring-beans", "CRITICAL");
-const NETTY = vuln("CVE-2024-2222", "netty", "MEDIUM");
 
-type TaskStatus = { state?: string; tickets?: { integration: string; key?: string; state?: string }[] };
-const st = (o: KubeObject) => (o.status ?? {}) as TaskStatus;
-const jiraKey = (o: KubeObject) => st(o).tickets?.find((t) => t.integration === "jira")?.key;
-
-let kube: KubeClient;
-let ns: string;
-let op: RunningOperator;
-let config: OperatorConfig;
-let db: pg.Pool;
+let env: InboundEnv;
 let jira: JiraStandIn;
-let ca: string;
 let hookUrl: string;
-const tasks: Record<"log4j" | "spring", { name: string; key: string }> = { log4j: { name: "", key: "" }, spring: { name: "", key: "" } };
+let tasks: Record<"log4j" | "spring", { name: string; key: string }>;
 
-function post(url: string, headers: Record<string, string>, body: Buffer | string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = https.request(url, { method: "POST", ca, headers: { "content-type": "application/json", ...headers, "content-length": String(Buffer.byteLength(body)) } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
-    });
-    req.on("error", reject);
-    req.end(body);
-  });
-}
+const post = (url: string, headers: Record<string, string>, body: Buffer | string) => postHook(env, url, headers, body);
 const sign = (body: Buffer | string, secret = HOOK_SECRET) => "sha256=" + createHmac("sha256", secret).update(body).digest("hex");
-
-async function ledger() {
-  const q = async (sql: string) => (await db.query(sql, [ns])).rows;
-  return {
-    tasks: await q("SELECT name, state FROM remediation_tasks WHERE namespace = $1 ORDER BY name"),
-    links: await q("SELECT task, state, category FROM ticket_links WHERE namespace = $1 ORDER BY task"),
-    outbox: await q("SELECT id, operation, payload FROM outbox WHERE namespace = $1 ORDER BY id"),
-    audit: await q("SELECT count(*)::int AS n FROM audit_events WHERE namespace = $1"),
-  };
-}
-const rescan = async (vulns: object[]) => {
-  const sr = await kube.get<KubeObject>(Resources.ScanResult, ns, "billing");
-  await kube.replace(Resources.ScanResult, { ...sr!, spec: { ...(sr!.spec as object), report: { inline: report(vulns) } } });
-};
-const taskState = (name: string, state: string, timeoutMs = 30_000) => waitForObject(kube, Resources.RemediationTask, ns, name, (o) => st(o).state === state, timeoutMs);
+const ledger = () => ledgerOf(env);
+const rescan = (vulns: object[]) => rescanWith(env, vulns);
+const taskState = (name: string, state: string, timeoutMs?: number) => taskStateIn(env, name, state, timeoutMs);
 
 beforeAll(async () => {
   jira = await new JiraStandIn({ flavor: "cloud" }).start();
-  kube = await adminClient();
-  ns = await createNamespace(kube, "inbound");
-  db = new pg.Pool({ connectionString: harnessEnv().databaseUrl, max: 2 });
-  // The webhook server on a free loopback port; its admission webhooks apply only to labelled namespaces (none here).
-  config = await operatorConfig({ watchNamespace: ns, ...(await webhookOverrides(`fixops-inbound-test=${suffix()}`)) });
-  op = await runOperatorInProcess(config);
-  const tls = await kube.get<KubeObject & { data: Record<string, string> }>(Resources.Secret, ns, config.webhookCertSecret);
-  ca = Buffer.from(tls!.data["ca.crt"]!, "base64").toString("utf8");
-  hookUrl = `${op.admission!.url()}/hooks/${ns}/jira`;
+  env = await startInboundEnv("inbound");
+  const { kube, ns } = env;
+  hookUrl = env.hookUrl("jira");
   await kube.create(Resources.Secret, { metadata: { name: "jira-creds", namespace: ns }, stringData: { username: JIRA_BOT.email!, token: JIRA_BOT.token } });
   await kube.create(Resources.Secret, { metadata: { name: "jira-hook", namespace: ns }, stringData: { secret: HOOK_SECRET } });
   await kube.create(Resources.Integration, {
@@ -93,30 +45,13 @@ beforeAll(async () => {
     },
   });
   // The loop guard knows FixOps' own Jira account from the credential check.
-  await waitForObject(kube, Resources.Integration, ns, "jira", (o) => (o.status as { account?: string } | undefined)?.account === JIRA_BOT.accountId);
-  jira.subscriptions.push({ url: hookUrl, secret: HOOK_SECRET, ca });
-  await kube.create(Resources.PolicyGate, {
-    metadata: { name: "criticals", namespace: ns },
-    spec: { mode: "audit", blockRules: [{ name: "critical", minSeverity: "CRITICAL" }], remediation: { integrationRefs: [{ name: "jira" }] } },
-  });
-  await kube.create(Resources.ScanResult, { metadata: { name: "billing", namespace: ns }, spec: { artifact: { image: IMAGE }, scanner: { name: "trivy" }, report: { inline: report([LOG4J, SPRING, NETTY]) } } });
-  const list = await waitFor("two tasks", async () => {
-    const t = await kube.list<KubeObject>(Resources.RemediationTask, ns);
-    return t.length === 2 ? t : undefined;
-  }, 30_000, 200);
-  for (const t of list) {
-    const ready = await waitForObject(kube, Resources.RemediationTask, ns, t.metadata.name, (o) => st(o).state === "ASSIGNED" && !!jiraKey(o));
-    const which = (t.spec as { vulnerabilityIds: string[] }).vulnerabilityIds.includes("CVE-2021-44228") ? "log4j" : "spring";
-    tasks[which] = { name: t.metadata.name, key: jiraKey(ready)! };
-  }
+  await waitForObject(env.kube, Resources.Integration, env.ns, "jira", (o) => (o.status as { account?: string } | undefined)?.account === JIRA_BOT.accountId);
+  jira.subscriptions.push({ url: hookUrl, secret: HOOK_SECRET, ca: env.ca });
+  tasks = await gateAndTwoTasks(env, "jira");
 }, 120_000);
 
 afterAll(async () => {
-  await op?.stop();
-  await db?.end();
-  await jira?.close();
-  await kube?.delete(Resources.Namespace, undefined, ns);
-  kube?.close();
+  await stopInboundEnv(env, jira);
 });
 
 describe("inbound webhooks and verification", () => {
@@ -126,16 +61,16 @@ describe("inbound webhooks and verification", () => {
     expect(st(v).tickets?.[0]?.state).toBe("Done");
     await jira.flushWebhooks();
     expect(jira.deliveries.map((d) => d.status)).toEqual(jira.deliveries.map(() => 202));
-    const row = await db.query("SELECT outcome, self_inflicted FROM inbound_deliveries WHERE namespace = $1 AND ticket_ref = $2 AND event->>'eventType' = 'jira:issue_updated'", [ns, tasks.log4j.key]);
+    const row = await env.db.query("SELECT outcome, self_inflicted FROM inbound_deliveries WHERE namespace = $1 AND ticket_ref = $2 AND event->>'eventType' = 'jira:issue_updated'", [env.ns, tasks.log4j.key]);
     expect(row.rows).toEqual([{ outcome: "ASSIGNED → VERIFICATION", self_inflicted: false }]);
 
     await rescan([SPRING, NETTY]);
     const resolved = await taskState(tasks.log4j.name, "RESOLVED");
     expect((resolved.status as { transitions: { to: string; reason: string }[] }).transitions.at(-1)!.reason).toBe("ScanResult billing no longer has the finding");
-    await waitFor("close delivered", async () => ((await db.query("SELECT 1 FROM outbox WHERE namespace = $1 AND task = $2 AND operation = 'set_state' AND status = 'delivered'", [ns, tasks.log4j.name])).rowCount ? true : undefined), 20_000, 200);
+    await waitFor("close delivered", async () => ((await env.db.query("SELECT 1 FROM outbox WHERE namespace = $1 AND task = $2 AND operation = 'set_state' AND status = 'delivered'", [env.ns, tasks.log4j.name])).rowCount ? true : undefined), 20_000, 200);
     expect(jira.stateOf(tasks.log4j.key)).toBe("Done");
     // The other task was not waiting for verification: untouched.
-    expect(st(await kube.get<KubeObject>(Resources.RemediationTask, ns, tasks.spring.name) as KubeObject).state).toBe("ASSIGNED");
+    expect(st(await env.kube.get<KubeObject>(Resources.RemediationTask, env.ns, tasks.spring.name) as KubeObject).state).toBe("ASSIGNED");
   }, 60_000);
 
   it("a newer scan that still has the finding reopens the ticket with a comment naming it; the echo of that reopen is not acted on", async () => {
@@ -145,11 +80,11 @@ describe("inbound webhooks and verification", () => {
     const back = await taskState(tasks.spring.name, "IN_PROGRESS");
     expect((back.status as { transitions: { to: string; reason: string }[] }).transitions.at(-1)!.reason).toBe("ScanResult billing still has CVE-2022-22965");
     await waitFor("ticket reopened", async () => (jira.stateOf(tasks.spring.key) === "To Do" ? true : undefined), 20_000, 200);
-    expect(jira.commentsOf(tasks.spring.key).join("\n")).toContain(`ScanResult ${ns}/billing`);
+    expect(jira.commentsOf(tasks.spring.key).join("\n")).toContain(`ScanResult ${env.ns}/billing`);
     // FixOps' reopen comes back from Jira as a webhook by FixOps' own account: recorded, nothing else.
     await jira.flushWebhooks();
     const echo = await waitFor("echo processed", async () => {
-      const r = await db.query<{ outcome: string | null }>("SELECT outcome FROM inbound_deliveries WHERE namespace = $1 AND ticket_ref = $2 AND self_inflicted AND event->>'eventType' = 'jira:issue_updated'", [ns, tasks.spring.key]);
+      const r = await env.db.query<{ outcome: string | null }>("SELECT outcome FROM inbound_deliveries WHERE namespace = $1 AND ticket_ref = $2 AND self_inflicted AND event->>'eventType' = 'jira:issue_updated'", [env.ns, tasks.spring.key]);
       return r.rows[0]?.outcome ? r.rows : undefined;
     }, 20_000, 200);
     expect(echo).toEqual([{ outcome: "own change (open) recorded, not acted on" }]);
@@ -161,7 +96,7 @@ describe("inbound webhooks and verification", () => {
 
   it("forged, replayed, oversized, malformed and misaddressed deliveries are refused and change nothing", async () => {
     const before = await ledger();
-    const deliveriesBefore = (await db.query("SELECT count(*)::int AS n FROM inbound_deliveries WHERE namespace = $1", [ns])).rows[0].n as number;
+    const deliveriesBefore = await inboundDeliveryCount(env);
     const body = JSON.stringify({
       webhookEvent: "jira:issue_updated",
       timestamp: Date.now(),
@@ -179,8 +114,8 @@ describe("inbound webhooks and verification", () => {
     const bad = await post(hookUrl, { ...id, "x-hub-signature": sign(notJson) }, notJson);
     expect(bad.status).toBe(400);
     expect(bad.body).toContain("not valid JSON");
-    expect((await post(`${op.admission!.url()}/hooks/${ns}/no-such-integration`, { ...id, "x-hub-signature": sign(body) }, body)).status).toBe(404);
-    expect((await post(`${op.admission!.url()}/hooks/default/jira`, { ...id, "x-hub-signature": sign(body) }, body)).status).toBe(404);
+    expect((await post(`${env.hookUrl("no-such-integration")}`, { ...id, "x-hub-signature": sign(body) }, body)).status).toBe(404);
+    expect((await post(env.hookUrl("jira", "default"), { ...id, "x-hub-signature": sign(body) }, body)).status).toBe(404);
     // A real delivery sent again, byte for byte: answered, not applied again.
     const real = jira.deliveries.find((d) => d.status === 202)!;
     const replay = await post(real.url, real.headers, real.body);
@@ -188,7 +123,7 @@ describe("inbound webhooks and verification", () => {
     expect(JSON.parse(replay.body)).toMatchObject({ result: "replay" });
     await new Promise((r) => setTimeout(r, 1000));
     expect(await ledger()).toEqual(before);
-    expect((await db.query("SELECT count(*)::int AS n FROM inbound_deliveries WHERE namespace = $1", [ns])).rows[0].n).toBe(deliveriesBefore);
+    expect(await inboundDeliveryCount(env)).toBe(deliveriesBefore);
   }, 60_000);
 });
 
@@ -197,9 +132,9 @@ describe("Integration sync", () => {
     jira.subscriptions.length = 0; // from here on, Jira's webhooks are lost
     jira.humanSetState(tasks.spring.key, "done");
     jira.humanDelete(tasks.log4j.key);
-    await kube.mergePatch(Resources.Integration, ns, "jira", { metadata: { annotations: { "fixops.io/sync-requested": "first" } } });
+    await env.kube.mergePatch(Resources.Integration, env.ns, "jira", { metadata: { annotations: { "fixops.io/sync-requested": "first" } } });
     type Sync = { request?: string; result: string; itemsChecked: number; driftFound: number; repaired: number; drift?: { task: string; kind: string; detail: string }[]; driftByKind?: Record<string, number> };
-    const synced = await waitForObject(kube, Resources.Integration, ns, "jira", (o) => (o.status as { lastSync?: Sync }).lastSync?.request === "first", 30_000);
+    const synced = await waitForObject(env.kube, Resources.Integration, env.ns, "jira", (o) => (o.status as { lastSync?: Sync }).lastSync?.request === "first", 30_000);
     const s = (synced.status as { lastSync: Sync }).lastSync;
     expect(readyCondition(synced)?.status).toBe("True");
     expect(s).toMatchObject({ result: "Succeeded", itemsChecked: 2, driftFound: 2, repaired: 1, driftByKind: { closedWithFindingPresent: 1, ticketDeleted: 1, stateMismatch: 0 } });
@@ -207,6 +142,6 @@ describe("Integration sync", () => {
     expect(s.drift!.find((d) => d.kind === "closed-with-finding-present")!.detail).toContain("ScanResult billing still has CVE-2022-22965");
     await waitFor("ticket reopened by the sync", async () => (jira.stateOf(tasks.spring.key) === "To Do" ? true : undefined), 20_000, 200);
     expect(jira.commentsOf(tasks.spring.key).at(-1)).toContain("found by the Integration's sync");
-    expect((await db.query("SELECT state FROM remediation_tasks WHERE namespace = $1 AND name = $2", [ns, tasks.spring.name])).rows[0]).toEqual({ state: "IN_PROGRESS" });
+    expect((await env.db.query("SELECT state FROM remediation_tasks WHERE namespace = $1 AND name = $2", [env.ns, tasks.spring.name])).rows[0]).toEqual({ state: "IN_PROGRESS" });
   }, 60_000);
 });
