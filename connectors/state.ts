@@ -44,7 +44,13 @@ export function jiraCategory(statusName: string, categoryKey: string, mapping?: 
   return applyStateMapping([statusName, categoryKey], builtIn, mapping);
 }
 
-/** GitHub: state open|closed plus state_reason; raw state is "closed/not_planned" style. */
+/**
+ * GitHub: state open|closed plus state_reason; raw state is "closed/not_planned" style. Every close is
+ * category done, whatever its reason (completed, not_planned, duplicate): the task goes to VERIFICATION and
+ * a newer scan decides — still vulnerable → the issue is reopened. Declining a fix is a RiskException, not
+ * an issue state. An Integration that wants otherwise maps the raw state, e.g. stateMapping
+ * { "closed/not_planned": "OPEN" }.
+ */
 export function githubRawState(state: string, reason: string | null | undefined): string {
   return reason ? `${state}/${reason}` : state;
 }

@@ -80,6 +80,21 @@ export class GitHubStandIn extends StandIn implements TicketStandIn {
     else this.transition(i, "open", "reopened", GH_HUMAN);
   }
 
+  /** A person closes the issue with a reason other than "completed" (GitHub's "Close as not planned" / "duplicate"). */
+  humanClose(ref: string, reason: "completed" | "not_planned" | "duplicate"): void {
+    this.transition(this.mustIssue(ref), "closed", reason, GH_HUMAN);
+  }
+
+  /** The `ping` event GitHub sends to a webhook when it is created. */
+  ping(): void {
+    if (this.subscriptions.length === 0) return;
+    const hook = { type: "Repository", id: 392847, name: "web", active: true, events: ["issues"], config: { content_type: "json", insecure_ssl: "0", url: this.subscriptions[0]!.url } };
+    this.emitWebhook(
+      { zen: "Design for failure.", hook_id: hook.id, hook, repository: { id: GH_REPO.id, name: GH_REPO.repo, full_name: `${GH_REPO.owner}/${GH_REPO.repo}`, private: true }, sender: { login: GH_HUMAN.login, id: GH_HUMAN.id, type: "User" } },
+      this.deliveryHeaders("ping"),
+    );
+  }
+
   humanDelete(ref: string): void {
     const i = this.mustIssue(ref);
     i.deleted = true;
@@ -258,15 +273,19 @@ export class GitHubStandIn extends StandIn implements TicketStandIn {
         repository: { id: GH_REPO.id, name: GH_REPO.repo, full_name: `${GH_REPO.owner}/${GH_REPO.repo}`, private: true },
         sender: { login: actor.login, id: actor.id, type: actor === GH_APP ? "Bot" : "User" },
       },
-      {
-        "x-github-event": "issues",
-        "x-github-delivery": randomUUID(),
-        "x-github-hook-id": "392847",
-        "x-github-hook-installation-target-type": "repository",
-        "x-github-hook-installation-target-id": String(GH_REPO.id),
-        "user-agent": "GitHub-Hookshot/8e03811",
-      },
+      this.deliveryHeaders("issues"),
     );
+  }
+
+  private deliveryHeaders(event: string): Record<string, string> {
+    return {
+      "x-github-event": event,
+      "x-github-delivery": randomUUID(),
+      "x-github-hook-id": "392847",
+      "x-github-hook-installation-target-type": "repository",
+      "x-github-hook-installation-target-id": String(GH_REPO.id),
+      "user-agent": "GitHub-Hookshot/8e03811",
+    };
   }
 
   /** HMAC-SHA256 of the raw body (plus the legacy SHA-1 header GitHub still sends). */

@@ -109,11 +109,14 @@ export async function rescan(env: Pick<InboundEnv, "kube" | "ns">, vulns: object
   await env.kube.replace(Resources.ScanResult, { ...sr!, spec: { ...(sr!.spec as object), report: { inline: report(vulns) } } });
 }
 
+/** A task and its ticket: `key` as shown in the task's status (acme/api#2), `ref` as the ALM's API and webhooks name it (2). */
+export type TicketedTask = { name: string; key: string; ref: string };
+
 /**
  * A PolicyGate ticketing criticals in `integration` and ScanResult `billing` with two criticals and one
- * medium: two tasks, each ASSIGNED with a ticket. Returns them by finding, with their ticket refs.
+ * medium: two tasks, each ASSIGNED with a ticket. Returns them by finding, with their tickets.
  */
-export async function gateAndTwoTasks(env: Pick<InboundEnv, "kube" | "ns">, integration: string): Promise<Record<"log4j" | "spring", { name: string; key: string }>> {
+export async function gateAndTwoTasks(env: Pick<InboundEnv, "kube" | "ns" | "db">, integration: string): Promise<Record<"log4j" | "spring", TicketedTask>> {
   const { kube, ns } = env;
   await kube.create(Resources.PolicyGate, {
     metadata: { name: "criticals", namespace: ns },
@@ -129,11 +132,12 @@ export async function gateAndTwoTasks(env: Pick<InboundEnv, "kube" | "ns">, inte
     30_000,
     200,
   );
-  const tasks = { log4j: { name: "", key: "" }, spring: { name: "", key: "" } };
+  const tasks = { log4j: { name: "", key: "", ref: "" }, spring: { name: "", key: "", ref: "" } };
   for (const t of list) {
     const ready = await waitForObject(kube, Resources.RemediationTask, ns, t.metadata.name, (o) => st(o).state === "ASSIGNED" && !!ticketKey(o, integration));
     const which = (t.spec as { vulnerabilityIds: string[] }).vulnerabilityIds.includes("CVE-2021-44228") ? "log4j" : "spring";
-    tasks[which] = { name: t.metadata.name, key: ticketKey(ready, integration)! };
+    const link = await env.db.query<{ ticket_ref: string }>("SELECT ticket_ref FROM ticket_links WHERE namespace = $1 AND task = $2 AND integration = $3", [ns, t.metadata.name, integration]);
+    tasks[which] = { name: t.metadata.name, key: ticketKey(ready, integration)!, ref: link.rows[0]!.ticket_ref };
   }
   return tasks;
 }

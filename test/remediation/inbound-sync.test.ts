@@ -10,14 +10,14 @@ import { Resources, type KubeObject } from "../../operator/kube/port.js";
 import { JIRA_BOT, JiraStandIn } from "../alm/index.js";
 import { readyCondition, suffix, waitForObject } from "../harness/env.js";
 import { waitFor } from "../harness/ports.js";
-import { gateAndTwoTasks, inboundDeliveryCount, ledger as ledgerOf, NETTY, postHook, rescan as rescanWith, SPRING, st, startInboundEnv, stopInboundEnv, taskState as taskStateIn, type InboundEnv } from "./inbound-support.js";
+import { gateAndTwoTasks, inboundDeliveryCount, ledger as ledgerOf, NETTY, postHook, rescan as rescanWith, SPRING, st, startInboundEnv, stopInboundEnv, taskState as taskStateIn, type InboundEnv, type TicketedTask } from "./inbound-support.js";
 
 const HOOK_SECRET = "jira-hook-secret-5f0c";
 
 let env: InboundEnv;
 let jira: JiraStandIn;
 let hookUrl: string;
-let tasks: Record<"log4j" | "spring", { name: string; key: string }>;
+let tasks: Record<"log4j" | "spring", TicketedTask>;
 
 const post = (url: string, headers: Record<string, string>, body: Buffer | string) => postHook(env, url, headers, body);
 const sign = (body: Buffer | string, secret = HOOK_SECRET) => "sha256=" + createHmac("sha256", secret).update(body).digest("hex");

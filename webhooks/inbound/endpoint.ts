@@ -49,17 +49,21 @@ const answer = (status: number, body: object): RouteResponse => ({ status, body 
 
 /** The event is about the project / repository the Integration is configured for (when both are known). */
 export function eventInScope(spec: IntegrationSpec, event: InboundEvent): boolean {
-  if (!event.scope) return true;
   const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+  if (spec.type === "gitlab") {
+    // Configured by numeric id or by path; the payload gives both (a group webhook sends every project's
+    // issues with one token, and iids repeat across projects).
+    const id = spec.gitlab ? decodeURIComponent(spec.gitlab.projectId) : undefined;
+    if (!id) return true;
+    if (/^\d+$/.test(id)) return event.scopeId === undefined || event.scopeId === id;
+    return !event.scope || same(id, event.scope);
+  }
+  if (!event.scope) return true;
   switch (spec.type) {
     case "jira":
       return !spec.jira || same(spec.jira.projectKey, event.scope);
     case "github":
       return !spec.github || same(`${spec.github.owner}/${spec.github.repo}`, event.scope);
-    case "gitlab": {
-      const id = spec.gitlab ? decodeURIComponent(spec.gitlab.projectId) : undefined;
-      return !id || /^\d+$/.test(id) || same(id, event.scope);
-    }
     case "azuredevops":
       return !spec.azuredevops || same(spec.azuredevops.project, event.scope);
     default:

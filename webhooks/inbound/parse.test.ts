@@ -65,6 +65,15 @@ describe("provider payloads", () => {
     expect(event(parseInbound("jira", {}, json({ ...base, changelog: { id: "55", items: [] } })))).toMatchObject({ deliveryId: "10001:55", deliveryIdSource: "body" });
   });
 
+  it("GitLab: state opened|closed, the project's path and numeric id, Idempotency-Key before X-Gitlab-Event-UUID", () => {
+    const body = { object_kind: "issue", user: { username: "alice" }, project: { id: 278964, path_with_namespace: "acme/api" }, object_attributes: { iid: 3, state: "closed", action: "close", labels: [{ title: "fixops-k2" }] } };
+    expect(event(parseInbound("gitlab", { ...HEADERS.gitlab, "x-gitlab-event-uuid": "u-1" }, json(body)))).toMatchObject({ deliveryId: "g-1", ticketKey: "3", scope: "acme/api", scopeId: "278964", category: "done", rawState: "closed", actor: "alice", idempotencyKey: "k2", stateChanged: true, eventType: "issue.close" });
+    expect(event(parseInbound("gitlab", { "x-gitlab-event": "Issue Hook", "x-gitlab-event-uuid": "u-1" }, json(body))).deliveryId).toBe("u-1");
+    const { project: _p, ...noProject } = body;
+    expect(event(parseInbound("gitlab", HEADERS.gitlab, json({ ...noProject, object_attributes: { ...body.object_attributes, project_id: 9 } })))).toMatchObject({ scopeId: "9" });
+    expect(parseInbound("gitlab", { "x-gitlab-event": "Note Hook" }, json({}))).toMatchObject({ kind: "ignored" });
+  });
+
   it("Azure DevOps: uses stateCategories when given, else well-known names; stateMapping wins", () => {
     const body = {
       id: "evt-1",

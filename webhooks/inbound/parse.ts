@@ -21,6 +21,8 @@ export interface InboundEvent {
   ticketKey: string;
   /** Repository / project the ticket lives in, when the payload says (to check it is the integration's). */
   scope?: string;
+  /** The project's numeric id, when the payload gives one besides its path (GitLab). */
+  scopeId?: string;
   /** From our label / correlation_id / tag when present. */
   idempotencyKey?: string;
   category: Category | "deleted";
@@ -185,9 +187,10 @@ const GitLabLabel = z.object({ title: z.string() });
 const GitLabPayload = z.object({
   object_kind: z.string(),
   user: z.object({ username: z.string() }),
-  project: z.object({ path_with_namespace: z.string() }).optional(),
+  project: z.object({ id: z.number().optional(), path_with_namespace: z.string() }).optional(),
   object_attributes: z.object({
     iid: z.number(),
+    project_id: z.number().optional(),
     state: z.string(),
     action: z.string().optional(),
     labels: z.array(GitLabLabel).optional(),
@@ -211,6 +214,7 @@ function parseGitLab(headers: InboundHeaders, rawBody: Buffer, opts: ParseOption
   const labels = (attrs.labels ?? body.labels ?? []).map((l) => l.title);
   const idempotencyKey = keyFromLabels(labels);
   const action = attrs.action ?? "update";
+  const projectId = body.project?.id ?? attrs.project_id;
   return {
     kind: "event",
     event: {
@@ -218,6 +222,8 @@ function parseGitLab(headers: InboundHeaders, rawBody: Buffer, opts: ParseOption
       ...id,
       ticketKey: String(attrs.iid),
       ...(body.project ? { scope: body.project.path_with_namespace } : {}),
+      // iids are per project: a group webhook's events of other projects carry the same small numbers.
+      ...(projectId !== undefined ? { scopeId: String(projectId) } : {}),
       ...(idempotencyKey ? { idempotencyKey } : {}),
       category: action === "delete" ? "deleted" : gitlabCategory(attrs.state, opts.stateMapping),
       rawState: attrs.state,
