@@ -25,20 +25,33 @@ export function specChangeFilter<T extends KubeObject>(informer: Informer<T>): (
   };
 }
 
-/** True when a task is new, deleted, or its breach-relevant fields (gate, artifact, open, breached) changed. */
-export function breachChangeFilter<T extends KubeObject>(informer: Informer<T>): (obj: KubeObject) => boolean {
-  const seen = new Map<string, string>();
+/**
+ * Maps a RemediationTask event to the ScanResults whose decision it changes. A decision reads only the
+ * open, breached tasks a gate asked for (escalateOnBreach), and tasks change status often (transitions
+ * between open states, ticket sync): only a breach starting or ending (or the breached task's gate,
+ * artifact, ids or due date changing) re-runs anything, and then only the ScanResults of that task's
+ * artifact, before and after the change.
+ */
+export function breachedTaskMapper<T extends KubeObject, S extends KubeObject>(tasks: Informer<T>, scanResults: Informer<S>): (obj: KubeObject) => string[] {
+  const seen = new Map<string, { sig: string; artifact: { image: string; digest?: string } }>();
   return (obj) => {
     const key = `${obj.metadata.namespace}/${obj.metadata.name}`;
-    if (!informer.get(obj.metadata.namespace, obj.metadata.name)) {
-      seen.delete(key);
-      return true;
-    }
-    const ref = taskRefs([obj])[0];
-    const sig = ref ? JSON.stringify([ref.gate, ref.image, ref.digest, ref.open, ref.breached]) : "";
-    if (seen.get(key) === sig) return false;
-    seen.set(key, sig);
-    return true;
+    const before = seen.get(key);
+    // The informer updates its cache before calling handlers: absent means deleted.
+    const ref = tasks.get(obj.metadata.namespace, obj.metadata.name) ? taskRefs([obj])[0] : undefined;
+    const breach = ref?.open && ref.breached && ref.gate !== undefined ? ref : undefined;
+    const sig = breach ? JSON.stringify([breach.gate, breach.image, breach.digest, breach.dueAt, breach.vulnerabilityIds]) : "";
+    if ((before?.sig ?? "") === sig) return [];
+    const artifacts = [before?.artifact, breach ? { image: breach.image, ...(breach.digest ? { digest: breach.digest } : {}) } : undefined].filter((a) => a !== undefined);
+    if (breach) seen.set(key, { sig, artifact: artifacts[artifacts.length - 1]! });
+    else seen.delete(key);
+    return scanResults
+      .list(obj.metadata.namespace)
+      .filter((s) => {
+        const a = (s.spec as { artifact?: { image?: unknown; digest?: unknown } } | undefined)?.artifact;
+        return artifacts.some((t) => a?.image === t.image || (t.digest !== undefined && a?.digest === t.digest));
+      })
+      .map((s) => `${s.metadata.namespace}/${s.metadata.name}`);
   };
 }
 
@@ -55,7 +68,7 @@ export function scanResultController(deps: ControllerDeps, workers: number, watc
       { informer: informers.policyGates, map: allInNamespace(specChangeFilter(informers.policyGates)) },
       { informer: informers.riskExceptions, map: allInNamespace(specChangeFilter(informers.riskExceptions)) },
       // escalateOnBreach: a task's SLA breach (or its end) changes its gate's verdict on the artifact.
-      { informer: informers.remediationTasks, map: allInNamespace(breachChangeFilter(informers.remediationTasks)) },
+      { informer: informers.remediationTasks, map: breachedTaskMapper(informers.remediationTasks, informers.scanResults) },
     ],
     workers,
     log: deps.log,

@@ -92,6 +92,23 @@ describe("EngineDecider", () => {
     expect(d.decide(input("ghcr.io/acme/web:2.0")).gates[0]!.outcome).toBe("ALLOW");
   });
 
+  it("keeps its verdicts across task changes a verdict does not read (state between open states, tickets), drops them when a breach starts", () => {
+    const { d } = setup();
+    d.setGates("shop", [gate("prod", { mode: "enforce", blockRules: [{ name: "crit", minSeverity: "CRITICAL" }], remediation: { escalateOnBreach: true } })]);
+    const task = (state: string, breached: boolean, ticket?: string) => ({
+      metadata: { name: "rt-web", namespace: "shop" },
+      spec: { artifact: { image: "ghcr.io/acme/web:2.0" }, gateRef: { name: "prod" }, vulnerabilityIds: ["CVE-2024-0003"] },
+      status: { state, sla: { dueAt: "2026-01-05T00:00:00Z", breached }, ...(ticket ? { tickets: [{ integration: "jira", key: ticket }] } : {}) },
+    });
+    d.setTasks("shop", [task("OPEN", false)]);
+    const first = d.decide(input("ghcr.io/acme/web:2.0")).gates[0]!;
+    d.setTasks("shop", [task("ASSIGNED", false, "OPS-1")]);
+    d.setTasks("shop", [task("IN_PROGRESS", false, "OPS-1")]);
+    expect(d.decide(input("ghcr.io/acme/web:2.0")).gates[0]).toBe(first);
+    d.setTasks("shop", [task("IN_PROGRESS", true, "OPS-1")]);
+    expect(d.decide(input("ghcr.io/acme/web:2.0")).gates[0]!.outcome).toBe("BLOCK");
+  });
+
   it("names the open task of the blocked image in the verdict", () => {
     const { d } = setup();
     d.setGates("shop", [gate("prod", { mode: "enforce", blockRules: [{ name: "crit", minSeverity: "CRITICAL" }] })]);

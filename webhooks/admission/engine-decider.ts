@@ -55,9 +55,14 @@ export class EngineDecider implements AdmissionDecider {
     this.rulesVersion++;
   }
 
-  /** Replaces the RemediationTasks of a namespace (named in deny messages; breaches escalate). */
+  /**
+   * Replaces the RemediationTasks of a namespace (named in deny messages; breaches escalate). Task
+   * status changes often (ticket sync, transitions between open states); kept verdicts are dropped only
+   * when what a verdict reads of the tasks changed, since every version bump empties the whole cache.
+   */
   setTasks(namespace: string, objects: readonly NamedSpecObject[]): void {
     const refs = taskRefs(objects);
+    if (JSON.stringify(refs) === JSON.stringify(this.tasks.get(namespace) ?? [])) return;
     if (refs.length === 0) this.tasks.delete(namespace);
     else this.tasks.set(namespace, refs);
     this.rulesVersion++;
