@@ -1,43 +1,68 @@
-// Two-way sync for GitHub and GitLab on the real control plane + PostgreSQL, the stand-ins sending their
-// webhooks to the operator's HTTPS server signed as the real systems sign them (GitHub X-Hub-Signature-256
-// with X-GitHub-Delivery; GitLab X-Gitlab-Token with Idempotency-Key / X-Gitlab-Event-UUID): an issue a
-// person closes puts its task in VERIFICATION, reopening it puts the task back to work; a close the
-// next scan contradicts is reopened by FixOps and the echo is not acted on; forged deliveries → 401,
-// replays → 200 and not applied again, another project's events → ignored; nothing changed by any of them.
+// Two-way sync for GitHub, GitLab, Azure DevOps and ServiceNow on the real control plane + PostgreSQL, the
+// stand-ins sending their webhooks to the operator's HTTPS server authenticated as the real systems do
+// (GitHub X-Hub-Signature-256 with X-GitHub-Delivery; GitLab X-Gitlab-Token with Idempotency-Key /
+// X-Gitlab-Event-UUID; Azure DevOps service hooks with Basic auth; ServiceNow's business rule with the
+// shared-secret header): a ticket a person closes puts its task in VERIFICATION, reopening it puts the
+// task back to work; a close the next scan contradicts is reopened by FixOps and the echo is not acted
+// on; forged deliveries → 401, replays → 200 and not applied again, another project's events → ignored;
+// nothing changed by any of them.
 import { createHmac, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { Resources, type KubeObject } from "../../operator/kube/port.js";
+import { SERVICENOW_SECRET_HEADER } from "../../webhooks/inbound/verify.js";
+import { ADO_BOT, ADO_HUMAN, ADO_ORG, ADO_PROJECT, AzureDevOpsStandIn } from "../alm/azuredevops.js";
 import { GH_BOT, GH_HUMAN, GH_REPO, GitHubStandIn } from "../alm/github.js";
 import { GL_BOT, GL_HUMAN, GL_PROJECT, GitLabStandIn } from "../alm/gitlab.js";
-import type { Delivery, StandIn } from "../alm/standin.js";
+import { ServiceNowStandIn, SN_BOT, SN_HUMAN } from "../alm/servicenow.js";
+import type { Delivery, StandIn, WebhookSubscription } from "../alm/standin.js";
 import type { TicketStandIn } from "../alm/ticket-standin.js";
 import { waitForObject } from "../harness/env.js";
 import { waitFor } from "../harness/ports.js";
 import { deliveryOutcomes, gateAndTwoTasks, inboundDeliveryCount, LOG4J, ledger, postHook, rescan, SPRING, st, startInboundEnv, stopInboundEnv, taskState, type InboundEnv, type TicketedTask } from "./inbound-support.js";
 
+type Body = Record<string, unknown> & {
+  action?: string;
+  issue?: { number?: number };
+  object_attributes?: { action?: string; iid?: number };
+  eventType?: string;
+  resource?: { workItemId?: number; fields?: Record<string, unknown> };
+  operation?: string;
+  sys_id?: string;
+  state?: string;
+};
+
 interface Provider {
-  name: "github" | "gitlab";
+  name: "github" | "gitlab" | "azuredevops" | "servicenow";
   start(): Promise<StandIn & TicketStandIn>;
   spec(url: string): object;
   credentials: Record<string, string>;
   /** What the Integration's credential check reports (the loop guard's own account). */
   account: string;
+  /** The person who closes and reopens tickets, as the ALM's webhooks name them. */
   human: string;
-  /** The ticket link's state after a person closes the issue the ordinary way. */
+  subscription(url: string, secret: string, ca: string): WebhookSubscription;
+  /** The ticket link's state after a person closes the ticket the ordinary way, and after a reopen. */
   closedState: string;
   reopenedState: string;
-  /** The closes and reopens the stand-in emits, as InboundEvent.eventType. */
-  events: { close: string; reopen: string };
-  /** Headers that authenticate `body` with `secret` the way this provider does, and a new delivery id. */
-  authenticate(body: string, secret: string): Record<string, string>;
+  /** Where FixOps' own reopen puts the ticket, and its category, when not reopenedState / open. */
+  fixopsReopen?: { state: string; category: string };
+  /** InboundEvent.eventType of a ticket's creation, close and reopen. */
+  events: { open: string; close: string; reopen: string };
+  /** Whether `body` is the delivery of a person closing ticket `ref`. */
+  isClose(b: Body, ref: string): boolean;
   /** The headers a real delivery must carry, checked on what the stand-in sent. */
-  deliveryHeaders: RegExp[];
-  /** `body` as the same event about ticket `ref` of another repository / project. */
-  otherProject(body: string): string;
+  deliveryHeaders: string[];
+  /** Header sets that must not authenticate `body` (wrong secret, none, a near miss, a legacy scheme). */
+  badAuth(body: string, secret: string): Record<string, string>[];
+  /** Headers that authenticate `body` with `secret` and give it a new delivery id. */
+  authenticate(body: string, secret: string): Record<string, string>;
+  /** `body` as the same event about the same ticket number of another repository / project, a new delivery. */
+  otherProject?(body: string): string;
 }
 
 const HOOK_SECRET = "inbound-hook-secret-9d2e";
 const ghSig = (body: string, secret: string) => "sha256=" + createHmac("sha256", secret).update(body).digest("hex");
+const basic = (user: string, password: string) => "Basic " + Buffer.from(`${user}:${password}`).toString("base64");
 
 const PROVIDERS: Provider[] = [
   {
@@ -47,11 +72,24 @@ const PROVIDERS: Provider[] = [
     credentials: { token: GH_BOT.token },
     account: GH_BOT.login,
     human: GH_HUMAN.login,
+    subscription: (url, secret, ca) => ({ url, secret, ca }),
     closedState: "closed/completed",
     reopenedState: "open/reopened",
-    events: { close: "issues.closed", reopen: "issues.reopened" },
+    events: { open: "issues.opened", close: "issues.closed", reopen: "issues.reopened" },
+    isClose: (b, ref) => b.action === "closed" && String(b.issue?.number) === ref,
+    deliveryHeaders: ["x-hub-signature-256", "x-github-delivery", "x-github-event"],
     authenticate: (body, secret) => ({ "x-github-event": "issues", "x-github-delivery": randomUUID(), "x-hub-signature-256": ghSig(body, secret) }),
-    deliveryHeaders: [/^x-hub-signature-256$/, /^x-github-delivery$/, /^x-github-event$/],
+    badAuth: (body, secret) => {
+      const h = { "x-github-event": "issues", "x-github-delivery": randomUUID() };
+      return [
+        { ...h, "x-hub-signature-256": ghSig(body, "not-the-secret") },
+        h,
+        // The right secret over other bytes.
+        { ...h, "x-hub-signature-256": ghSig(body + " ", secret) },
+        // The legacy SHA-1 header alone is not accepted.
+        { ...h, "x-hub-signature": "sha1=" + createHmac("sha1", secret).update(body).digest("hex") },
+      ];
+    },
     otherProject: (body) => {
       const b = JSON.parse(body) as { repository: { id: number; name: string; full_name: string } };
       b.repository = { id: 777, name: "other", full_name: `${GH_REPO.owner}/other` };
@@ -66,14 +104,20 @@ const PROVIDERS: Provider[] = [
     credentials: { token: GL_BOT.token },
     account: GL_BOT.username,
     human: GL_HUMAN.username,
+    subscription: (url, secret, ca) => ({ url, secret, ca }),
     closedState: "closed",
     reopenedState: "opened",
-    events: { close: "issue.close", reopen: "issue.reopen" },
+    events: { open: "issue.open", close: "issue.close", reopen: "issue.reopen" },
+    isClose: (b, ref) => b.object_attributes?.action === "close" && String(b.object_attributes.iid) === ref,
+    deliveryHeaders: ["x-gitlab-token", "x-gitlab-event", "idempotency-key", "x-gitlab-event-uuid"],
     authenticate: (_body, secret) => {
       const uuid = randomUUID();
       return { "x-gitlab-event": "Issue Hook", "x-gitlab-token": secret, "x-gitlab-event-uuid": uuid, "idempotency-key": uuid };
     },
-    deliveryHeaders: [/^x-gitlab-token$/, /^x-gitlab-event$/, /^idempotency-key$/, /^x-gitlab-event-uuid$/],
+    badAuth: (_body, secret) => {
+      const h = { "x-gitlab-event": "Issue Hook", "idempotency-key": randomUUID() };
+      return [{ ...h, "x-gitlab-token": "not-the-secret" }, h, { ...h, "x-gitlab-token": secret.toUpperCase() }, { ...h, "x-gitlab-token": secret + "x" }];
+    },
     // A group webhook (one token for every project of the group) sends other projects' issues too, with
     // the same small iids.
     otherProject: (body) => {
@@ -81,6 +125,50 @@ const PROVIDERS: Provider[] = [
       b.project = { ...b.project, id: 313, name: "web", path_with_namespace: "acme/web" };
       return JSON.stringify(b);
     },
+  },
+  {
+    name: "azuredevops",
+    start: () => new AzureDevOpsStandIn().start(),
+    spec: (url) => ({ type: "azuredevops", url, azuredevops: { organization: ADO_ORG, project: ADO_PROJECT.name, workItemType: "Bug" } }),
+    credentials: { token: ADO_BOT.pat },
+    // Service hooks report people by identity id; so does the credential check.
+    account: ADO_BOT.id,
+    human: ADO_HUMAN.id,
+    subscription: (url, secret, ca) => ({ url, basic: { username: "fixops-hook", password: secret }, ca }),
+    closedState: "Closed",
+    reopenedState: "New",
+    events: { open: "workitem.created", close: "workitem.updated", reopen: "workitem.updated" },
+    isClose: (b, ref) => b.eventType === "workitem.updated" && String(b.resource?.workItemId) === ref && (b.resource?.fields?.["System.State"] as { newValue?: string } | undefined)?.newValue === "Closed",
+    deliveryHeaders: ["authorization"],
+    authenticate: (_body, secret) => ({ authorization: basic("fixops-hook", secret) }),
+    badAuth: (_body, secret): Record<string, string>[] => [{ authorization: basic("fixops-hook", "not-the-secret") }, {}, { authorization: `Bearer ${secret}` }, { authorization: basic("fixops-hook", secret + "x") }],
+    // The delivery id is the event id in the body: another event has another.
+    otherProject: (body) => {
+      const b = JSON.parse(body) as { id: string; resource: { revision: { fields: Record<string, unknown> } } };
+      b.id = randomUUID();
+      b.resource.revision.fields["System.TeamProject"] = "Other";
+      return JSON.stringify(b);
+    },
+  },
+  {
+    name: "servicenow",
+    start: () => new ServiceNowStandIn().start(),
+    spec: (url) => ({ type: "servicenow", url, servicenow: { table: "incident" } }),
+    credentials: { username: SN_BOT.username, password: SN_BOT.password },
+    account: SN_BOT.username,
+    human: SN_HUMAN,
+    // The shared-secret header mode of the documented business rule.
+    subscription: (url, secret, ca) => ({ url, header: { name: SERVICENOW_SECRET_HEADER, value: secret }, ca }),
+    closedState: "Resolved",
+    reopenedState: "New",
+    // The connector reopens to In Progress, as ServiceNow's own Reopen action does.
+    fixopsReopen: { state: "In Progress", category: "in_progress" },
+    events: { open: "incident.insert", close: "incident.update", reopen: "incident.update" },
+    isClose: (b, ref) => b.operation === "update" && b.sys_id === ref && b.state === "6",
+    deliveryHeaders: [SERVICENOW_SECRET_HEADER],
+    authenticate: (_body, secret) => ({ [SERVICENOW_SECRET_HEADER]: secret }),
+    badAuth: (_body, secret): Record<string, string>[] => [{ [SERVICENOW_SECRET_HEADER]: "not-the-secret" }, {}, { authorization: basic("admin", "not-the-secret") }, { [SERVICENOW_SECRET_HEADER]: secret.slice(0, -1) }],
+    // sys_ids are unique across tables and instances' tables are not scoped per project: no other project.
   },
 ];
 
@@ -92,12 +180,8 @@ describe.each(PROVIDERS)("$name inbound webhooks", (p) => {
   const post = (headers: Record<string, string>, body: string, url = hookUrl) => postHook(env, url, headers, body);
   const delivered = (d: Delivery) => d.status === 202;
   const transitions = (o: KubeObject) => st(o).transitions ?? [];
-  /** The (first) delivery of a person closing the log4j issue. */
-  const closeDelivery = () =>
-    alm.deliveries.find((d) => {
-      const b = JSON.parse(d.body) as { action?: string; issue?: { number?: number }; object_attributes?: { action?: string; iid?: number } };
-      return delivered(d) && (p.name === "github" ? b.action === "closed" && String(b.issue?.number) === tasks.log4j.ref : b.object_attributes?.action === "close" && String(b.object_attributes.iid) === tasks.log4j.ref);
-    });
+  /** The (first) delivery of a person closing the log4j ticket. */
+  const closeDelivery = () => alm.deliveries.find((d) => delivered(d) && p.isClose(JSON.parse(d.body) as Body, tasks.log4j.ref));
 
   beforeAll(async () => {
     alm = await p.start();
@@ -117,7 +201,7 @@ describe.each(PROVIDERS)("$name inbound webhooks", (p) => {
       },
     });
     await waitForObject(kube, Resources.Integration, ns, p.name, (o) => (o.status as { account?: string } | undefined)?.account === p.account);
-    alm.subscribe({ url: hookUrl, secret: HOOK_SECRET, ca: env.ca });
+    alm.subscribe(p.subscription(hookUrl, HOOK_SECRET, env.ca));
     tasks = await gateAndTwoTasks(env, p.name);
     // FixOps opened the issues itself: those "opened" deliveries are its own changes, recorded and not acted on.
     await alm.flushWebhooks();
@@ -127,7 +211,7 @@ describe.each(PROVIDERS)("$name inbound webhooks", (p) => {
     await stopInboundEnv(env, alm);
   });
 
-  it("a person closes the issue → a signed delivery → the task enters VERIFICATION", async () => {
+  it("a person closes the ticket → an authenticated delivery → the task enters VERIFICATION", async () => {
     const before = alm.deliveries.length;
     alm.humanSetState(tasks.log4j.ref, "done");
     const v = await taskState(env, tasks.log4j.name, "VERIFICATION");
@@ -137,9 +221,9 @@ describe.each(PROVIDERS)("$name inbound webhooks", (p) => {
     const sent = alm.deliveries.slice(before);
     expect(sent).toHaveLength(1);
     expect(sent.map((d) => d.status)).toEqual([202]);
-    for (const h of p.deliveryHeaders) expect(Object.keys(sent[0]!.headers).some((k) => h.test(k))).toBe(true);
+    for (const h of p.deliveryHeaders) expect(sent[0]!.headers[h]).toBeTruthy();
     expect(await deliveryOutcomes(env, p.name, tasks.log4j.ref, "NOT self_inflicted")).toEqual([{ outcome: "ASSIGNED → VERIFICATION", self_inflicted: false, event_type: p.events.close }]);
-    // The "opened" deliveries of FixOps' own issue creation were recorded as its own changes.
+    // The deliveries of FixOps' own ticket creation were recorded as its own changes.
     expect((await deliveryOutcomes(env, p.name, tasks.spring.ref)).map((r) => r.self_inflicted)).toEqual([true]);
   }, 60_000);
 
@@ -184,50 +268,44 @@ describe.each(PROVIDERS)("$name inbound webhooks", (p) => {
     const before = await ledger(env);
     const count = await inboundDeliveryCount(env);
     const body = close.body;
-    const forged = p.authenticate(body, "not-the-secret");
-    expect((await post(forged, body)).status).toBe(401);
-    const unsigned = Object.fromEntries(Object.entries(p.authenticate(body, HOOK_SECRET)).filter(([k]) => k !== "x-hub-signature-256" && k !== "x-gitlab-token"));
-    expect((await post(unsigned, body)).status).toBe(401);
-    // The right secret over other bytes (GitHub), or a token differing in case / with a suffix (GitLab).
-    if (p.name === "github") {
-      expect((await post({ ...p.authenticate(body, HOOK_SECRET), "x-hub-signature-256": ghSig(body + " ", HOOK_SECRET) }, body)).status).toBe(401);
-      // The legacy SHA-1 header alone is not accepted.
-      expect((await post({ ...unsigned, "x-hub-signature": "sha1=" + createHmac("sha1", HOOK_SECRET).update(body).digest("hex") }, body)).status).toBe(401);
-    } else {
-      expect((await post(p.authenticate(body, HOOK_SECRET.toUpperCase()), body)).status).toBe(401);
-      expect((await post(p.authenticate(body, HOOK_SECRET + "x"), body)).status).toBe(401);
+    const refused = [];
+    for (const headers of p.badAuth(body, HOOK_SECRET)) refused.push((await post(headers, body)).status);
+    expect(refused).toEqual([401, 401, 401, 401]);
+    let ignoredCount = 0;
+    if (p.otherProject) {
+      // Authentic, about the same ticket number, but of another repository / project: accepted and ignored.
+      const other = p.otherProject(body);
+      const ignored = await post(p.authenticate(other, HOOK_SECRET), other);
+      expect(ignored.status).toBe(202);
+      expect(JSON.parse(ignored.body)).toMatchObject({ result: "ignored", reason: expect.stringContaining("not of this Integration's project") });
+      ignoredCount = 1;
     }
-    // Authentic, about the same ticket number, but of another repository / project: accepted and ignored.
-    const other = p.otherProject(body);
-    const ignored = await post(p.authenticate(other, HOOK_SECRET), other);
-    expect(ignored.status).toBe(202);
-    expect(JSON.parse(ignored.body)).toMatchObject({ result: "ignored" });
     await new Promise((r) => setTimeout(r, 1000));
     expect(await ledger(env)).toEqual(before);
     // Only the ignored delivery was recorded (against replays), already processed.
-    expect(await inboundDeliveryCount(env)).toBe(count + 1);
+    expect(await inboundDeliveryCount(env)).toBe(count + ignoredCount);
     expect((await env.db.query("SELECT count(*)::int AS n FROM inbound_deliveries WHERE namespace = $1 AND processed_at IS NULL", [env.ns])).rows[0].n).toBe(0);
   }, 60_000);
 
-  it("a close the next scan contradicts → FixOps reopens the issue with a comment; the echo of its reopen is not acted on", async () => {
+  it("a close the next scan contradicts → FixOps reopens the ticket with a comment; the echo of its reopen is not acted on", async () => {
     // GitHub: "Close as not planned" is a close like any other (category done, raw state kept): only a
     // newer scan decides, and declining to fix is a RiskException, not a ticket state.
     if (alm instanceof GitHubStandIn) alm.humanClose(tasks.spring.ref, "not_planned");
     else alm.humanSetState(tasks.spring.ref, "done");
     const v = await taskState(env, tasks.spring.name, "VERIFICATION");
-    expect(st(v).tickets?.find((t) => t.integration === p.name)?.state).toBe(p.name === "github" ? "closed/not_planned" : "closed");
+    expect(st(v).tickets?.find((t) => t.integration === p.name)?.state).toBe(p.name === "github" ? "closed/not_planned" : p.closedState);
     // A newer scan (NETTY fixed) that still has the finding.
     await rescan(env, [LOG4J, SPRING]);
     const back = await taskState(env, tasks.spring.name, "IN_PROGRESS");
     expect(transitions(back).at(-1)!.reason).toBe("ScanResult billing still has CVE-2022-22965");
-    await waitFor("issue reopened by FixOps", async () => (alm.stateOf(tasks.spring.ref) === p.reopenedState ? true : undefined), 20_000, 200);
+    await waitFor("ticket reopened by FixOps", async () => (alm.stateOf(tasks.spring.ref) === (p.fixopsReopen?.state ?? p.reopenedState) ? true : undefined), 20_000, 200);
     expect(alm.commentsOf(tasks.spring.ref).join("\n")).toContain(`ScanResult ${env.ns}/billing`);
     await alm.flushWebhooks();
     const rows = await deliveryOutcomes(env, p.name, tasks.spring.ref);
     expect(rows.map((r) => [r.event_type, r.self_inflicted, r.outcome])).toEqual([
-      [p.name === "github" ? "issues.opened" : "issue.open", true, "own change (open) recorded, not acted on"],
+      [p.events.open, true, "own change (open) recorded, not acted on"],
       [p.events.close, false, "ASSIGNED → VERIFICATION"],
-      [p.events.reopen, true, "own change (open) recorded, not acted on"],
+      [p.events.reopen, true, `own change (${p.fixopsReopen?.category ?? "open"}) recorded, not acted on`],
     ]);
     const before = await ledger(env);
     await new Promise((r) => setTimeout(r, 1500));
