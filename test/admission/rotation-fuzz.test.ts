@@ -18,6 +18,7 @@ import { adminClient, createNamespace, suffix } from "../harness/env.js";
 import { operatorConfig, runOperatorInProcess, webhookOverrides } from "../harness/operator.js";
 import { waitFor } from "../harness/ports.js";
 import { deployment, deploymentsPath, rawClient, scanResult, type RawClient } from "./support.js";
+import { collectGarbage } from "../support/gc.js";
 
 const TEST_LABEL = "fixops.io/admission-test";
 const SECRET = "fixops-webhook-tls";
@@ -144,8 +145,7 @@ describe("fuzzing the operator's running webhook server", () => {
     const agent = new Agent({ keepAlive: true, maxSockets: 8 });
     const valid = (uid: string) => JSON.stringify(admissionReview("Pod", workloadObject("Pod", "p", podSpec([{ name: "a", image: "ghcr.io/acme/api:1.0" }])), { uid, namespace: ns }));
     await send(port, { path: WORKLOADS_PATH, body: valid("warm-up"), ca, agent });
-    const gc = (globalThis as { gc?: () => void }).gc;
-    gc?.();
+    collectGarbage();
     const before = process.memoryUsage();
 
     const bad: string[] = [];
@@ -186,7 +186,7 @@ describe("fuzzing the operator's running webhook server", () => {
     expect((ok.json() as AdmissionReviewResponse).response).toMatchObject({ uid: "after-fuzz", allowed: false });
     expect(op.admission!.ready()).toBe(true);
 
-    gc?.();
+    collectGarbage();
     const after = process.memoryUsage();
     // About 60 MB of bodies went through; a leak of request buffers would exceed these bounds.
     expect(after.heapUsed - before.heapUsed).toBeLessThan(100 * 1024 * 1024);

@@ -10,6 +10,7 @@ import type { AdmissionDecider, AdmissionReviewResponse } from "../admission/typ
 import { createWebhookServer, type WebhookServer } from "./server.js";
 import { loopbackTls, send, type LoopbackTls } from "./test-client.js";
 import { buildFuzzCases, validReview } from "./test-fuzz-cases.js";
+import { collectGarbage } from "../../test/support/gc.js";
 
 const TOTAL = 3_000;
 const CONCURRENCY = 16;
@@ -43,9 +44,8 @@ describe("webhook server fuzz", () => {
   it(`answers ${TOTAL} hostile bodies with 4xx only, keeps serving, and keeps memory bounded`, async () => {
     const cases = buildFuzzCases(20260301, TOTAL, MAX_BODY);
     const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
-    const gc = (globalThis as { gc?: () => void }).gc;
     const heap = () => {
-      gc?.();
+      collectGarbage();
       return process.memoryUsage();
     };
 
