@@ -302,8 +302,11 @@ describe.each(PROVIDERS)("$name inbound webhooks", (p) => {
     expect(alm.commentsOf(tasks.spring.ref).join("\n")).toContain(`ScanResult ${env.ns}/billing`);
     await alm.flushWebhooks();
     const rows = await deliveryOutcomes(env, p.name, tasks.spring.ref);
-    expect(rows.map((r) => [r.event_type, r.self_inflicted, r.outcome])).toEqual([
-      [p.events.open, true, "own change (open) recorded, not acted on"],
+    // The creation's own webhook can arrive before the worker has recorded the ticket link: then no task
+    // has the ticket yet. Either way it is FixOps' own change and nothing is acted on.
+    expect(rows[0]?.outcome).toMatch(new RegExp(`^(own change \\(open\\) recorded, not acted on|no RemediationTask has ticket \\S+ in ${p.name})$`));
+    expect([rows[0]?.event_type, rows[0]?.self_inflicted]).toEqual([p.events.open, true]);
+    expect(rows.slice(1).map((r) => [r.event_type, r.self_inflicted, r.outcome])).toEqual([
       [p.events.close, false, "ASSIGNED → VERIFICATION"],
       [p.events.reopen, true, `own change (${p.fixopsReopen?.category ?? "open"}) recorded, not acted on`],
     ]);
